@@ -1,0 +1,1 @@
+"""Reference data from outside the process: configuration files and trading calendars."""
