@@ -102,13 +102,15 @@ class OptionLimitRule(_Frozen, frozen=True, kw_only=True):
 
 
 class SecurityConfig(_Frozen, frozen=True, kw_only=True):
-    """A stock or an ETF: listed as one contract."""
+    """A stock or an ETF: listed as one contract, in the product `product` (its code unless an
+    option product already carries that name)."""
 
     _POSITIVE = ("tick", "prev_close", "iopv")
     _FRACTIONS = ("limit_pct",)
 
     code: Code
     name: str
+    product: Code | None = None
     venue: Venue
     kind: Literal["stock", "etf"]
     tick: Decimal

@@ -122,7 +122,7 @@ def _security(sec: SecurityConfig) -> Instrument:
         instrument_id=sec.code,
         venue=sec.venue,
         kind=InstrumentKind(sec.kind),
-        product=sec.code,
+        product=sec.product or sec.code,
         name=sec.name,
         tick=sec.tick,
         min_qty=sec.min_qty,
