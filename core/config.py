@@ -5,6 +5,7 @@ naming the source file, the dotted key and the offending value. Reading files is
 job (adapters/refdata/loader.py).
 """
 
+import copy
 import re
 from datetime import date
 from decimal import Decimal
@@ -12,7 +13,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
-from core.enums import InstrumentKind, Phase, Venue
+from core.enums import Phase, Venue
 
 PositiveInt = Annotated[int, msgspec.Meta(gt=0)]
 NonNegInt = Annotated[int, msgspec.Meta(ge=0)]
@@ -268,6 +269,34 @@ def _dotted(path: str) -> str:
     return path.lstrip(".").replace("[", ".").replace("]", "") or "<root>"
 
 
+def _error_path(raw: dict[str, Any], schema: type[msgspec.Struct]) -> str | None:
+    try:
+        msgspec.convert(raw, schema, strict=False)
+    except msgspec.ValidationError as exc:
+        match = _PATH_RE.search(str(exc))
+        return match.group("path") if match else ""
+    return None
+
+
+def _name_dict_keys(raw: dict[str, Any], schema: type[msgspec.Struct], path: str) -> str:
+    """msgspec writes a table key as `[...]`: find the key by converting one entry at a time."""
+    while "[...]" in path:
+        prefix, rest = path.split("[...]", 1)
+        node = _lookup(raw, prefix)
+        culprit = "<unknown>"
+        for key in node if isinstance(node, dict) else ():
+            trial = copy.deepcopy(raw)
+            target = _lookup(trial, prefix)
+            for other in [k for k in target if k != key]:
+                del target[other]
+            found = _error_path(trial, schema)
+            if found is not None and found.startswith(f"{prefix}[...]"):
+                culprit = key
+                break
+        path = f"{prefix}.{culprit}{rest}"
+    return path
+
+
 def decode(raw: dict[str, Any], schema: type[msgspec.Struct], *, source: str) -> Any:
     """Convert parsed TOML into `schema`, or raise ConfigError(file, key, value, problem)."""
     try:
@@ -275,7 +304,7 @@ def decode(raw: dict[str, Any], schema: type[msgspec.Struct], *, source: str) ->
     except msgspec.ValidationError as exc:
         message = str(exc)
         match = _PATH_RE.search(message)
-        path = match.group("path") if match else ""
+        path = _name_dict_keys(raw, schema, match.group("path") if match else "")
         problem = _PATH_RE.sub("", message).strip(" -")
         field = re.match(r"field `(\w+)` (.*)", problem)
         if field:

@@ -241,8 +241,8 @@ def _chain(
                 prev = max(int((px / chain.tick).to_integral_value()), 1)
                 up, down = _option_limits(chain, spot, strike, cp, prev)
                 if chain.code_style == "zce":
-                    inst_id = f"{underlying}{'C' if cp is CallPut.CALL else 'P'}{strike.normalize():f}"
-                    name = inst_id
+                    letter = "C" if cp is CallPut.CALL else "P"
+                    inst_id = name = f"{underlying}{letter}{strike.normalize():f}"
                 else:
                     inst_id = str(code)
                     code += 1

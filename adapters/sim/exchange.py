@@ -12,16 +12,24 @@ same inputs give the same digest. Events reach their sessions after the command 
 them has been carried out in full, so a session that answers at once never re-enters a match.
 """
 
-import hashlib
-from collections import Counter, deque
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections import Counter
 from decimal import Decimal
 
-from adapters.sim.auction import TieBreak, uncross
+from adapters.sim.auction import uncross
 from adapters.sim.book import BookSide, Entry, OrderBook
-from core.clock import NS_PER_S, Clock, TimerHandle
-from core.config import CircuitBreakerRule
+from adapters.sim.dispatch import Dispatcher, Session, Sink
+from adapters.sim.state import (
+    HOLDING,
+    Contract,
+    LiveQuote,
+    Product,
+    ProductRules,
+    RfqState,
+    in_scope,
+    listing_order,
+)
+from adapters.sim.validate import order_problem, quote_problem
+from core.clock import NS_PER_S, Clock
 from core.enums import (
     CancelReason,
     ExecType,
@@ -33,14 +41,11 @@ from core.enums import (
     ScopeKind,
     Side,
     TimeInForce,
-    Venue,
 )
 from core.events import (
-    ENCODER,
     CancelOrder,
     CancelQuote,
     Command,
-    Event,
     ExecutionReport,
     Halt,
     LimitStateChange,
@@ -54,82 +59,10 @@ from core.events import (
     Reject,
     RequestForQuote,
     Rfq,
-    Scope,
 )
-from core.instruments import Instrument
 from core.listing import Listing
 
-Sink = Callable[[Event], None]
 MD_DEPTH = 5
-_HOLDING = frozenset({Phase.PRE_OPEN, Phase.BREAK})
-
-
-@dataclass(frozen=True, slots=True)
-class ProductRules:
-    """What the venue's trading rules say for one product."""
-
-    venue: Venue
-    tie_break: TieBreak
-    circuit_breaker: CircuitBreakerRule | None = None
-    self_trade: str = "cancel_incoming"
-
-
-@dataclass(slots=True)
-class Session:
-    session_id: str
-    sink: Sink | None
-    public: bool
-    cancel_on_disconnect: bool
-    connected: bool = True
-
-
-@dataclass(slots=True, eq=False)
-class LiveQuote:
-    quote_id: str
-    account: str
-    session: str
-    contract: "Contract"
-    bid: Entry | None
-    ask: Entry | None
-    rfq_id: str | None
-
-
-@dataclass(slots=True, eq=False)
-class Product:
-    product_id: str
-    rules: ProductRules
-    phase: Phase = Phase.CLOSED
-    contracts: list["Contract"] = field(default_factory=list)
-
-
-@dataclass(slots=True, eq=False)
-class Contract:
-    inst: Instrument
-    product: Product
-    book: OrderBook
-    reference_px: int
-    index: int
-    own_phase: Phase | None = None
-    halted: bool = False
-    limit_state: LimitState = LimitState.NONE
-    last_px: int | None = None
-    volume: int = 0
-    iopv: int | None = None
-    md_seq: int = 0
-    cb_timer: TimerHandle | None = None
-
-    @property
-    def phase(self) -> Phase:
-        if self.halted:
-            return Phase.HALTED
-        return self.own_phase or self.product.phase
-
-
-@dataclass(slots=True)
-class RfqState:
-    rfq: Rfq
-    first_response_ns: int | None = None
-    responses: int = 0
 
 
 class Exchange:
@@ -155,20 +88,14 @@ class Exchange:
                                 inst.prev_close_ticks, len(self.contracts))
             product.contracts.append(contract)
             self.contracts[inst.instrument_id] = contract
-        self.sessions: dict[str, Session] = {}
-        self._drop_copies: list[tuple[frozenset[str] | None, Sink]] = []
+        self.out = Dispatcher()
         self._quotes: dict[tuple[str, str], LiveQuote] = {}  # (account, instrument) -> quote
         self._orders: dict[tuple[str, str], tuple[Contract, Entry]] = {}  # (account, client id)
         self._rfqs: dict[str, RfqState] = {}
         self._held: list[tuple[str, Command]] = []
         self._dirty: dict[str, Contract] = {}
-        # (session id | None for every public session | index of a drop copy, event)
-        self._outbox: deque[tuple[str | int | None, Event]] = deque()
-        self._delivering = False
         self._seq = 0
         self._exec_seq = 0
-        self._digest = hashlib.sha256()
-        self.events_logged = 0
         self.stats: Counter[str] = Counter()
         self.rejects: Counter[str] = Counter()
 
@@ -179,22 +106,22 @@ class Exchange:
         cancel_on_disconnect: bool = False,
     ) -> None:
         """Open (or reopen) a member session; `public` sessions receive market data and RFQs."""
-        self.sessions[session_id] = Session(session_id, sink, public, cancel_on_disconnect)
+        self.out.sessions[session_id] = Session(session_id, sink, public, cancel_on_disconnect)
 
     def disconnect(self, session_id: str) -> None:
         """Close a session; with cancel-on-disconnect every quote and order it placed goes."""
-        session = self.sessions[session_id]
+        session = self.out.sessions[session_id]
         session.connected = False
         if session.cancel_on_disconnect:
             for quote in [q for q in self._quotes.values() if q.session == session_id]:
                 self._cancel_quote(quote, CancelReason.DISCONNECT)
             for contract, entry in [v for v in self._orders.values() if v[1].session == session_id]:
                 self._cancel_order(contract, entry, CancelReason.DISCONNECT)
-        self._deliver()
+        self.out.deliver()
 
     def add_drop_copy(self, sink: Sink, accounts: frozenset[str] | None = None) -> None:
         """Copy every fill (of `accounts`, or all) to `sink`, independent of the sessions."""
-        self._drop_copies.append((accounts, sink))
+        self.out.drop_copies.append((accounts, sink))
 
     # ---- what the venue's operator does ------------------------------------------------------
 
@@ -212,7 +139,7 @@ class Exchange:
                 ref = contract.inst.prev_close_ticks if old is Phase.OPENING_AUCTION else None
                 self._uncross(contract, ref)
         product.phase = phase
-        self._emit(None, PhaseChange(
+        self.out.emit(None, PhaseChange(
             ts_event=self.clock.now_ns(), ts_init=self.clock.now_ns(),
             venue=product.rules.venue, product=product_id, phase=phase,
         ))
@@ -222,7 +149,7 @@ class Exchange:
             self._release_held(product_id)
         elif phase is Phase.CLOSED:
             self._expire(product)
-        self._deliver()
+        self.out.deliver()
 
     def halt(self, instrument_id: str, reason: str) -> None:
         contract = self.contracts[instrument_id]
@@ -230,10 +157,10 @@ class Exchange:
             return
         contract.halted = True
         now = self.clock.now_ns()
-        self._emit(None, Halt(ts_event=now, ts_init=now, instrument_id=instrument_id,
+        self.out.emit(None, Halt(ts_event=now, ts_init=now, instrument_id=instrument_id,
                               halted=True, reason=reason))
         self._dirty[instrument_id] = contract
-        self._deliver()
+        self.out.deliver()
 
     def resume(self, instrument_id: str) -> None:
         contract = self.contracts[instrument_id]
@@ -241,10 +168,10 @@ class Exchange:
             return
         contract.halted = False
         now = self.clock.now_ns()
-        self._emit(None, Halt(ts_event=now, ts_init=now, instrument_id=instrument_id,
+        self.out.emit(None, Halt(ts_event=now, ts_init=now, instrument_id=instrument_id,
                               halted=False))
         self._dirty[instrument_id] = contract
-        self._deliver()
+        self.out.deliver()
 
     def set_iopv(self, instrument_id: str, iopv_ticks: int) -> None:
         contract = self.contracts[instrument_id]
@@ -259,7 +186,7 @@ class Exchange:
         now = self.clock.now_ns()
         dirty, self._dirty = self._dirty, {}
         # in listing order, so the log does not depend on which change came first in an instant
-        for contract in sorted(dirty.values(), key=_listing_order):
+        for contract in sorted(dirty.values(), key=listing_order):
             contract.md_seq += 1
             book = contract.book
             indicative_px, indicative_qty = None, 0
@@ -270,7 +197,7 @@ class Exchange:
                                  reference_px_ticks=self._auction_reference(contract, phase))
                 if result is not None:
                     indicative_px, indicative_qty = result.px_ticks, result.qty
-            self._emit(None, MarketData(
+            self.out.emit(None, MarketData(
                 ts_event=now, ts_init=now, instrument_id=contract.inst.instrument_id,
                 seq=contract.md_seq, phase=phase, limit_state=contract.limit_state,
                 last_px_ticks=contract.last_px, volume=contract.volume,
@@ -278,20 +205,20 @@ class Exchange:
                 indicative_px_ticks=indicative_px, indicative_qty=indicative_qty,
                 iopv_ticks=contract.iopv,
             ))
-        self._deliver()
+        self.out.deliver()
         return len(dirty)
 
     # ---- members' commands -------------------------------------------------------------------
 
     def submit(self, session_id: str, command: Command) -> None:
         """Carry out one command from a connected session."""
-        session = self.sessions.get(session_id)
+        session = self.out.sessions.get(session_id)
         if session is None or not session.connected:
             raise ValueError(f"session {session_id!r} is not connected")
-        self._log(command)
+        self.out.log(command)
         self.stats[f"cmd.{type(command).__name__}"] += 1
         self._process(session_id, command)
-        self._deliver()
+        self.out.deliver()
 
     def _process(self, session_id: str, command: Command) -> None:
         if isinstance(command, MassCancel):
@@ -301,7 +228,7 @@ class Exchange:
         if contract is None:
             self._reject(session_id, command, f"instrument_id: unknown {command.instrument_id!r}")
             return
-        if contract.phase in _HOLDING:
+        if contract.phase in HOLDING:
             self._held.append((session_id, command))
             self.stats["held"] += 1
             return
@@ -338,10 +265,10 @@ class Exchange:
     # ---- quotes ------------------------------------------------------------------------------
 
     def _quote(self, session_id: str, contract: Contract, q: Quote) -> None:
-        problem = self._check_quote(contract, q)
+        problem = quote_problem(contract, q, self._rfqs)
         if problem:
             self.rejects[problem.split(":")[0]] += 1
-            self._send(session_id, QuoteStatus(
+            self.out.emit(session_id, QuoteStatus(
                 ts_event=self.clock.now_ns(), ts_init=self.clock.now_ns(), quote_id=q.quote_id,
                 instrument_id=q.instrument_id, account=q.account,
                 status=QuoteStatusCode.REJECTED, reason=problem, rfq_id=q.rfq_id,
@@ -383,41 +310,11 @@ class Exchange:
             self._quote_status(live, QuoteStatusCode.CANCELLED, CancelReason.SELF_TRADE)
         self._dirty[contract.inst.instrument_id] = contract
 
-    def _check_quote(self, contract: Contract, q: Quote) -> str:
-        inst = contract.inst
-        if contract.phase in (Phase.CLOSED, Phase.HALTED):
-            return f"phase: {contract.phase} does not accept quotes"
-        if q.bid_px_ticks is None and q.ask_px_ticks is None:
-            return "quote: neither side is present"
-        for name, px, qty in (("bid", q.bid_px_ticks, q.bid_qty), ("ask", q.ask_px_ticks,
-                                                                    q.ask_qty)):
-            if px is None:
-                if qty:
-                    return f"{name}_qty: {qty} without a {name} price"
-                continue
-            if px <= 0:
-                return f"{name}_px: {px} is not positive"
-            if not inst.within_limits(px):
-                return (f"{name}_px: {inst.price(px)} outside the price limits "
-                        f"[{inst.price(inst.limit_down_ticks or 0)}, "
-                        f"{inst.price(inst.limit_up_ticks or 0)}]")
-            if qty < inst.min_qty or qty % inst.lot:
-                return f"{name}_qty: {qty} below {inst.min_qty} or not a multiple of {inst.lot}"
-        if (q.bid_px_ticks is not None and q.ask_px_ticks is not None
-                and q.bid_px_ticks >= q.ask_px_ticks):
-            return (f"quote: crossed, bid {inst.price(q.bid_px_ticks)} >= "
-                    f"ask {inst.price(q.ask_px_ticks)}")
-        if q.rfq_id is not None and q.rfq_id not in self._rfqs:
-            return f"rfq_id: unknown {q.rfq_id!r}"
-        if q.rfq_id is not None and self._rfqs[q.rfq_id].rfq.instrument_id != q.instrument_id:
-            return f"rfq_id: {q.rfq_id!r} is for another contract"
-        return ""
-
     def _quote_status(self, live: LiveQuote, status: QuoteStatusCode,
                       cancel_reason: CancelReason | None = None) -> None:
         now = self.clock.now_ns()
         bid, ask = live.bid, live.ask
-        self._send(live.session, QuoteStatus(
+        self.out.emit(live.session, QuoteStatus(
             ts_event=now, ts_init=now, quote_id=live.quote_id,
             instrument_id=live.contract.inst.instrument_id, account=live.account, status=status,
             bid_px_ticks=bid.px if bid else None, bid_qty=bid.qty if bid and bid.alive else 0,
@@ -448,19 +345,7 @@ class Exchange:
 
     def _new_order(self, session_id: str, contract: Contract, o: NewOrder) -> None:
         inst = contract.inst
-        problem = ""
-        if contract.phase in (Phase.CLOSED, Phase.HALTED):
-            problem = f"phase: {contract.phase} does not accept orders"
-        elif o.px_ticks <= 0:
-            problem = f"px: {o.px_ticks} is not positive"
-        elif not inst.within_limits(o.px_ticks):
-            problem = f"px: {inst.price(o.px_ticks)} outside the price limits"
-        elif o.qty < inst.min_qty or o.qty % inst.lot:
-            problem = f"qty: {o.qty} below {inst.min_qty} or not a multiple of {inst.lot}"
-        elif (o.account, o.client_id) in self._orders:
-            problem = f"client_id: {o.client_id!r} is already live"
-        elif o.tif is TimeInForce.IOC and contract.phase.is_auction:
-            problem = "tif: ioc is not accepted in a call auction"
+        problem = order_problem(contract, o, (o.account, o.client_id) in self._orders)
         self._seq += 1
         entry = Entry(self._seq, f"O{self._seq}", o.client_id, o.account, session_id, o.side,
                       o.px_ticks, o.qty)
@@ -541,9 +426,7 @@ class Exchange:
         status = OrderStatus.FILLED if entry.qty == 0 else OrderStatus.PARTIALLY_FILLED
         report = self._report(contract, entry, ExecType.TRADE, status, last_px=px,
                               last_qty=qty, liquidity=liquidity)
-        for index, (accounts, _) in enumerate(self._drop_copies):
-            if accounts is None or entry.account in accounts:
-                self._outbox.append((index, report))
+        self.out.copy_fill(entry.account, report)
         if entry.is_quote:
             if status is OrderStatus.FILLED:
                 live = self._quotes.get((entry.account, contract.inst.instrument_id))
@@ -564,7 +447,7 @@ class Exchange:
         if state is not contract.limit_state:
             contract.limit_state = state
             now = self.clock.now_ns()
-            self._emit(None, LimitStateChange(ts_event=now, ts_init=now,
+            self.out.emit(None, LimitStateChange(ts_event=now, ts_init=now,
                                               instrument_id=inst.instrument_id, state=state))
         self._dirty[inst.instrument_id] = contract
 
@@ -617,7 +500,7 @@ class Exchange:
         self.stats["circuit_breakers"] += 1
         contract.own_phase = Phase.CIRCUIT_BREAKER_AUCTION
         now = self.clock.now_ns()
-        self._emit(None, PhaseChange(
+        self.out.emit(None, PhaseChange(
             ts_event=now, ts_init=now, venue=contract.product.rules.venue,
             product=contract.product.product_id, instrument_id=contract.inst.instrument_id,
             phase=Phase.CIRCUIT_BREAKER_AUCTION,
@@ -635,13 +518,13 @@ class Exchange:
         contract.own_phase = None
         if announce:
             now = self.clock.now_ns()
-            self._emit(None, PhaseChange(
+            self.out.emit(None, PhaseChange(
                 ts_event=now, ts_init=now, venue=contract.product.rules.venue,
                 product=contract.product.product_id, instrument_id=contract.inst.instrument_id,
                 phase=contract.product.phase,
             ))
         self._dirty[contract.inst.instrument_id] = contract
-        self._deliver()
+        self.out.deliver()
 
     # ---- mass cancel, RFQs, the close --------------------------------------------------------
 
@@ -650,23 +533,23 @@ class Exchange:
         if scope.kind is ScopeKind.ACCOUNT and scope.value != m.account:
             self._reject(session_id, m, f"scope: account {scope.value!r} is not {m.account!r}")
             return
-        if scope.kind in (ScopeKind.CONTRACT, ScopeKind.PRODUCT, ScopeKind.UNDERLYING):
-            if not any(_in_scope(c, scope) for c in self.contracts.values()):
-                self._reject(session_id, m, f"scope: nothing is listed in {scope}")
-                return
+        named = scope.kind in (ScopeKind.CONTRACT, ScopeKind.PRODUCT, ScopeKind.UNDERLYING)
+        if named and not any(in_scope(c, scope) for c in self.contracts.values()):
+            self._reject(session_id, m, f"scope: nothing is listed in {scope}")
+            return
         quotes = [q for (acct, _), q in self._quotes.items()
-                  if acct == m.account and _in_scope(q.contract, scope)]
+                  if acct == m.account and in_scope(q.contract, scope)]
         for quote in quotes:
             self._cancel_quote(quote, CancelReason.MASS_CANCEL)
         orders = []
         if m.include_orders:
             orders = [(c, e) for (acct, _), (c, e) in self._orders.items()
-                      if acct == m.account and _in_scope(c, scope)]
+                      if acct == m.account and in_scope(c, scope)]
             for contract, entry in orders:
                 self._cancel_order(contract, entry, CancelReason.MASS_CANCEL)
         self.stats["mass_cancels"] += 1
         now = self.clock.now_ns()
-        self._send(session_id, MassCancelReport(
+        self.out.emit(session_id, MassCancelReport(
             ts_event=now, ts_init=now, request_id=m.request_id, account=m.account, scope=scope,
             cancelled_quotes=tuple(q.quote_id for q in quotes),
             cancelled_orders=tuple(e.client_id for _, e in orders),
@@ -685,7 +568,7 @@ class Exchange:
                   qty=r.qty, side=r.side, deadline_ns=now + self.rfq_deadline_ns)
         self._rfqs[r.rfq_id] = RfqState(rfq)
         self.stats["rfqs"] += 1
-        self._emit(None, rfq)
+        self.out.emit(None, rfq)
 
     def rfq_summary(self) -> dict[str, int]:
         answered = in_time = 0
@@ -718,7 +601,11 @@ class Exchange:
 
     @property
     def digest(self) -> str:
-        return self._digest.hexdigest()
+        return self.out.digest
+
+    @property
+    def events_logged(self) -> int:
+        return self.out.logged
 
     # ---- events out --------------------------------------------------------------------------
 
@@ -739,61 +626,12 @@ class Exchange:
             is_quote=entry.is_quote, liquidity=liquidity, reason=reason,
             cancel_reason=cancel_reason,
         )
-        self._send(entry.session, report)
+        self.out.emit(entry.session, report)
         return report
 
     def _reject(self, session_id: str, command: Command, reason: str) -> None:
-        self.rejects[reason.split(":")[0]] += 1
+        self.rejects[reason.split(":", maxsplit=1)[0]] += 1
         ref = getattr(command, "quote_id", None) or getattr(command, "client_id", None) \
             or getattr(command, "request_id", None) or getattr(command, "rfq_id", "")
         now = self.clock.now_ns()
-        self._send(session_id, Reject(ts_event=now, ts_init=now, ref_id=ref, reason=reason))
-
-    def _send(self, session_id: str, event: Event) -> None:
-        self._emit(session_id, event)
-
-    def _emit(self, session_id: str | None, event: Event) -> None:
-        self._log(event)
-        self._outbox.append((session_id, event))
-
-    def _log(self, message: Command | Event) -> None:
-        self._digest.update(ENCODER.encode(message))
-        self.events_logged += 1
-
-    def _deliver(self) -> None:
-        if self._delivering:
-            return
-        self._delivering = True
-        try:
-            while self._outbox:
-                session_id, event = self._outbox.popleft()
-                if isinstance(session_id, int):
-                    self._drop_copies[session_id][1](event)
-                    continue
-                if session_id is None:
-                    for session in self.sessions.values():
-                        if session.public and session.connected and session.sink is not None:
-                            session.sink(event)
-                    continue
-                session = self.sessions.get(session_id)
-                if session is not None and session.connected and session.sink is not None:
-                    session.sink(event)
-        finally:
-            self._delivering = False
-
-
-def _listing_order(contract: Contract) -> int:
-    return contract.index
-
-
-def _in_scope(contract: Contract, scope: Scope) -> bool:
-    inst = contract.inst
-    match scope.kind:
-        case ScopeKind.CONTRACT:
-            return inst.instrument_id == scope.value
-        case ScopeKind.PRODUCT:
-            return inst.product == scope.value
-        case ScopeKind.UNDERLYING:
-            return inst.underlying == scope.value or inst.instrument_id == scope.value
-        case _:
-            return True
+        self.out.emit(session_id, Reject(ts_event=now, ts_init=now, ref_id=ref, reason=reason))

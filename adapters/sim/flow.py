@@ -237,7 +237,7 @@ class SimulatedFlow(_Flow):
             self._rfq_timer = self._schedule(
                 "rfq", self.cfg.rfqs_per_hour * len(self._options), self._rfq)
 
-    def _schedule(self, stream: str, per_hour: float, action) -> TimerHandle:  # noqa: ANN001
+    def _schedule(self, stream: str, per_hour: float, action) -> TimerHandle:
         gap_s = self._rng[stream].expovariate(per_hour / 3600.0)
         return self.clock.call_later(int(gap_s * NS_PER_S), action)
 

@@ -106,9 +106,8 @@ class Market:
         if inst.kind is InstrumentKind.FUTURE:
             ratio = float(inst.price(inst.prev_close_ticks)) / self._front[inst.product]
             self._links[inst.instrument_id] = _Link(inst.product, ratio)
-        elif inst.kind in (InstrumentKind.STOCK, InstrumentKind.ETF):
-            if inst.instrument_id in self.paths:
-                self._links[inst.instrument_id] = _Link(inst.instrument_id, 1.0)
+        elif inst.instrument_id in self.paths:
+            self._links[inst.instrument_id] = _Link(inst.instrument_id, 1.0)
 
     def underlying_px(self, instrument_id: str, ts_ns: int) -> float:
         link = self._links[instrument_id]
@@ -129,7 +128,7 @@ class Market:
         base = self.fair(inst, ts_ns) * self._iopv_ratio.get(inst.instrument_id, 1.0)
         return base * (1.0 + self._noise.gauss(0.0, 0.0002))
 
-    def settle_pricer(self, instruments_by_symbol: dict[str, InstrumentKind]):  # noqa: ANN201
+    def settle_pricer(self, instruments_by_symbol: dict[str, InstrumentKind]):
         """A SettlePricer for core.listing: the previous day's model value of an option."""
 
         def settle(spec: OptionSpec, day: date) -> Decimal:

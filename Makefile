@@ -1,0 +1,29 @@
+# The two commands of the README. Each creates .venv/ when missing and installs what it needs
+# (quickfix builds from source the first time; pip's wheel cache serves it afterwards).
+PYTHON ?= python3
+VENV := .venv
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: demo test bench lint clean
+
+$(STAMP): pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip setuptools wheel
+	$(VENV)/bin/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/mmgw sim run --seed 7
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+
+test: lint
+	$(VENV)/bin/pytest
+
+bench: $(STAMP)
+	$(VENV)/bin/python bench/matching.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
