@@ -13,6 +13,7 @@ them has been carried out in full, so a session that answers at once never re-en
 """
 
 from collections import Counter
+from collections.abc import Callable
 from decimal import Decimal
 
 from adapters.sim.auction import uncross
@@ -149,6 +150,9 @@ class Exchange:
             self._release_held(product_id)
         elif phase is Phase.CLOSED:
             self._expire(product)
+            self._withdraw_held(
+                lambda sid, cmd: self.contracts[cmd.instrument_id].product is product,
+                "phase: closed before continuous trading resumed")
         self.out.deliver()
 
     def halt(self, instrument_id: str, reason: str) -> None:
@@ -252,6 +256,16 @@ class Exchange:
                     self._cancel_order(contract, found[1], CancelReason.USER)
             case RequestForQuote():
                 self._request_for_quote(session_id, contract, command)
+
+    def _withdraw_held(self, which: Callable[[str, Command], bool], reason: str) -> None:
+        """Drop held commands that `which` picks, telling each sender with a Reject."""
+        keep = []
+        for session_id, command in self._held:
+            if which(session_id, command):
+                self._reject(session_id, command, reason)
+            else:
+                keep.append((session_id, command))
+        self._held = keep
 
     def _release_held(self, product_id: str) -> None:
         keep, run = [], []
@@ -547,6 +561,11 @@ class Exchange:
                       if acct == m.account and in_scope(c, scope)]
             for contract, entry in orders:
                 self._cancel_order(contract, entry, CancelReason.MASS_CANCEL)
+        # what the exchange holds for continuous trading must not outlive a mass cancel
+        self._withdraw_held(lambda sid, cmd: (
+            cmd.account == m.account and in_scope(self.contracts[cmd.instrument_id], scope)
+            and (m.include_orders or not isinstance(cmd, NewOrder))),
+            "mass_cancel: held command withdrawn")
         self.stats["mass_cancels"] += 1
         now = self.clock.now_ns()
         self.out.emit(session_id, MassCancelReport(

@@ -245,6 +245,20 @@ def test_orders_in_pre_open_are_held_until_continuous_trading():
     assert [f.last_qty for f in fills(taker)] == [100]
 
 
+def test_mass_cancel_withdraws_what_is_held_for_continuous_trading():
+    ex, _, mm, _, _ = setup(stock("830799"))
+    ex.set_phase("830799", Phase.PRE_OPEN)
+    ex.submit("mm", quote("830799", "MM", 2400, 1000, 2600, 1000, quote_id="held-q"))
+    ex.submit("mm", order("830799", "MM", Side.BUY, 2400, 100, client_id="held-o"))
+    ex.submit("mm", order("830799", "OTHER", Side.BUY, 2400, 100, client_id="other"))
+    ex.submit("mm", MassCancel(ts_event=T0, ts_init=T0, request_id="m", account="MM",
+                               scope=Scope(kind=ScopeKind.ALL)))
+    assert [r.ref_id for r in mm.of(Reject)] == ["held-q", "held-o"]
+    ex.set_phase("830799", Phase.CONTINUOUS)
+    assert ex.live_quotes("MM") == [] and ex.live_orders("MM") == []
+    assert [e.client_id for e in ex.live_orders("OTHER")] == ["other"]
+
+
 def test_closed_market_rejects_and_the_close_expires_everything():
     ex, _, mm, _, _ = setup(stock("830799"))
     ex.submit("mm", order("830799", "A1", Side.SELL, 2510, 100))
