@@ -219,6 +219,15 @@ class Halt(Message, frozen=True, kw_only=True):
     reason: str = ""
 
 
+class LinkStatus(Message, frozen=True, kw_only=True):
+    """A link to an exchange came up, went down or failed, and why (`state` is a
+    core.ports.LinkState value). Anything but `up` means: stop quoting on it."""
+
+    link: str
+    state: str
+    reason: str = ""
+
+
 class Reject(Message, frozen=True, kw_only=True):
     """A command the exchange could not read or accept, with the field and value at fault."""
 
@@ -237,6 +246,7 @@ Event = (
     | LimitStateChange
     | Halt
     | Reject
+    | LinkStatus
 )
 AnyMessage = Command | Event
 
