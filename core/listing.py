@@ -3,7 +3,7 @@ configs/instruments.toml (RULES.md 5): option chains with their expiries, strike
 futures months, stocks and ETFs. Pure: prices for previous settlements come from the caller.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -94,15 +94,19 @@ def strike_ladder(spot: Decimal, per_side: int, steps: tuple[StrikeStep, ...]) -
 
 
 def list_day(
-    config: InstrumentsConfig, cal: TradingCalendar, day: date, settle: SettlePricer
+    config: InstrumentsConfig, cal: TradingCalendar, day: date, settle: SettlePricer,
+    closes: Mapping[str, Decimal] | None = None,
 ) -> Listing:
-    """Every contract listed on `day` with its reference data and price limits."""
+    """Every contract listed on `day` with its reference data and price limits. `closes`
+    gives previous closes (settlements for futures) that replace the configured ones: the
+    day before's, when the exchange lists the next day."""
     if not cal.is_trading_day(day):
         raise ValueError(f"{day.isoformat()} is not a trading day")
-    out: list[Instrument] = [_security(sec) for sec in config.securities]
+    closes = closes or {}
+    out: list[Instrument] = [_security(sec, closes.get(sec.code)) for sec in config.securities]
     futures_by_product: dict[str, list[Instrument]] = {}
     for fut in config.futures:
-        listed = _futures(fut, cal, day)
+        listed = _futures(fut, cal, day, closes)
         futures_by_product[fut.product] = listed
         out.extend(listed)
     spots = {inst.instrument_id: inst.price(inst.prev_close_ticks) for inst in out}
@@ -115,8 +119,8 @@ def list_day(
     return Listing(day, tuple(out))
 
 
-def _security(sec: SecurityConfig) -> Instrument:
-    prev = to_ticks(sec.prev_close, sec.tick, field=f"{sec.code}.prev_close")
+def _security(sec: SecurityConfig, close: Decimal | None) -> Instrument:
+    prev = to_ticks(close or sec.prev_close, sec.tick, field=f"{sec.code}.prev_close")
     up, down = percent_price_limits(prev, sec.limit_pct)
     return Instrument(
         instrument_id=sec.code,
@@ -138,7 +142,8 @@ def futures_code(product: str, year: int, month: int) -> str:
     return f"{product}{year % 10}{month:02d}"
 
 
-def _futures(fut: FuturesConfig, cal: TradingCalendar, day: date) -> list[Instrument]:
+def _futures(fut: FuturesConfig, cal: TradingCalendar, day: date,
+             closes: Mapping[str, Decimal]) -> list[Instrument]:
     out = []
     for ahead in range(fut.listed_months_ahead + 1):
         year, month = _add_months(day.year, day.month, ahead)
@@ -147,13 +152,14 @@ def _futures(fut: FuturesConfig, cal: TradingCalendar, day: date) -> list[Instru
         last_day = _last_trading_day(cal, year, month, fut.last_trading_day)
         if last_day is not None and last_day < day:
             continue
-        px = fut.front_price + fut.basis_per_month * ahead
+        code = futures_code(fut.product, year, month)
+        px = closes.get(code) or fut.front_price + fut.basis_per_month * ahead
         px = (px / fut.tick).to_integral_value() * fut.tick
         prev = to_ticks(px, fut.tick, field=f"{fut.product}.front_price")
         up, down = percent_price_limits(prev, fut.limit_pct)
         out.append(
             Instrument(
-                instrument_id=futures_code(fut.product, year, month),
+                instrument_id=code,
                 venue=fut.venue,
                 kind=InstrumentKind.FUTURE,
                 product=fut.product,

@@ -49,19 +49,142 @@ def build_parser() -> argparse.ArgumentParser:
                      help="replay a recorded flow instead of simulating clients")
     run.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     run.set_defaults(handler=_sim_run)
+
+    serve = sim_commands.add_parser(
+        "serve", help="serve a simulated day over a link directory (the EzSTEP-style file link)",
+        description="Serve one simulated trading day to a member over the file link in "
+                    "--link-dir, in real time times --speed, with the EzSR market-data file and "
+                    "the EzTrans end-of-day files. A restart with the same directory recovers "
+                    "the day where it was.")
+    serve.add_argument("--link-dir", type=Path, required=True, help="the link directory")
+    serve.add_argument("--seed", type=int, default=1)
+    serve.add_argument("--day", type=_day, default=None)
+    serve.add_argument("--speed", type=float, default=1.0,
+                       help="simulated seconds per wall-clock second (default 1)")
+    serve.add_argument("--from", dest="from_time", default=None, metavar="HH:MM[:SS]",
+                       help="start the clock at this local time of the day (default: the "
+                            "day's first phase change); earlier events are run at once")
+    serve.add_argument("--member", default="MM01", help="the member's CompID and account")
+    serve.add_argument("--heartbeat-s", type=float, default=1.0)
+    serve.add_argument("--cancel-on-disconnect", action="store_true",
+                       help="cancel the member's quotes and orders when it logs out or falls "
+                            "silent")
+    serve.add_argument("--ezsr-interval-s", type=float, default=1.0,
+                       help="rewrite the EzSR snapshot file every so many wall seconds")
+    serve.set_defaults(handler=_sim_serve)
+
+    eod = commands.add_parser("eod", help="the exchange's end-of-day (EzTrans) files")
+    eod_commands = eod.add_subparsers(dest="eod_command", required=True, metavar="EOD_COMMAND")
+    contracts = eod_commands.add_parser(
+        "contracts", help="import the contracts on one underlying from a reference file")
+    contracts.add_argument("--reference", type=Path, required=True)
+    contracts.add_argument("--underlying", required=True)
+    contracts.add_argument("--json", action="store_true")
+    contracts.set_defaults(handler=_eod_contracts)
+    recon = eod_commands.add_parser(
+        "reconcile", help="reconcile our positions against the exchange's balance file")
+    recon.add_argument("--balances", type=Path, required=True, help="positions_<day>.csv")
+    recon.add_argument("--account", required=True)
+    recon.add_argument("--positions", type=Path, required=True,
+                       help='our positions as JSON: {"<contract>": <net quantity>, ...}')
+    recon.add_argument("--json", action="store_true")
+    recon.set_defaults(handler=_eod_reconcile)
     return parser
 
 
-def _sim_run(args: argparse.Namespace) -> int:
+def _eod_contracts(args: argparse.Namespace) -> int:
+    from adapters.eztrans.files import import_contracts, reference_row  # noqa: PLC0415
+
+    found = import_contracts(args.reference, args.underlying)
+    if not found:
+        raise CliError(f"--underlying: no contract on {args.underlying!r} in {args.reference}")
+    rows = [reference_row(i) for i in found]
+    if args.json:
+        payload = {"underlying": args.underlying, "contracts": rows}
+        sys.stdout.write(msgspec.json.encode(payload).decode() + "\n")
+    else:
+        for row in rows:
+            sys.stdout.write(f"{row['contract_code']:>12} {row['trading_code']:<20} "
+                             f"{row['call_put']:<4} {row['strike']!s:>8} {row['expiry']}\n")
+    return 0
+
+
+def _eod_reconcile(args: argparse.Namespace) -> int:
+    from adapters.eztrans.files import reconcile  # noqa: PLC0415
+
+    try:
+        ours = msgspec.json.decode(args.positions.read_bytes(), type=dict[str, int])
+    except (OSError, msgspec.DecodeError) as exc:
+        raise CliError(f"--positions: {args.positions}: {exc}") from exc
+    differences = reconcile(ours, args.balances, args.account)
+    if args.json:
+        payload = {"account": args.account, "matched": not differences,
+                   "differences": [{"contract": d.contract, "ours": d.ours,
+                                    "exchange": d.exchange, "diff": d.diff}
+                                   for d in differences]}
+        sys.stdout.write(msgspec.json.encode(payload).decode() + "\n")
+    else:
+        for d in differences:
+            sys.stdout.write(f"{d.contract}: ours {d.ours}, exchange {d.exchange}, "
+                             f"difference {d.diff:+d}\n")
+        sys.stdout.write(f"{len(differences)} difference(s)\n")
+    return 1 if differences else 0
+
+
+def _load(args: argparse.Namespace):
     from adapters.refdata.calendars import build_calendar  # noqa: PLC0415 (slow imports)
     from adapters.refdata.loader import load_config  # noqa: PLC0415
-    from adapters.sim.day import run_day  # noqa: PLC0415
 
     config = load_config(args.config_dir)
     calendar = build_calendar(config.holidays)
     day = args.day or config.sim.default_day
     if not calendar.is_trading_day(day):
         raise CliError(f"--day: {day.isoformat()} is not a trading day")
+    return config, calendar, day
+
+
+def _sim_serve(args: argparse.Namespace) -> int:
+    import signal  # noqa: PLC0415
+
+    from adapters.ezsr.snapshot import SnapshotWriter  # noqa: PLC0415
+    from adapters.eztrans.files import write_end_of_day  # noqa: PLC0415
+    from adapters.sim.day import prepare_day, venue_tz  # noqa: PLC0415
+    from adapters.stepfile.server import StepFileServer, load_anchor, serve  # noqa: PLC0415
+    from core.calendar import local_ns  # noqa: PLC0415
+
+    config, calendar, day = _load(args)
+    if args.speed <= 0:
+        raise CliError(f"--speed: {args.speed} must be positive")
+    sim_day = prepare_day(config, calendar, day, args.seed)
+    start_ns = sim_day.start_ns
+    if args.from_time is not None:
+        try:
+            start_ns = local_ns(day, args.from_time, venue_tz(config))
+        except ValueError as exc:
+            raise CliError(f"--from: {args.from_time!r} is not HH:MM[:SS]") from exc
+    anchor = load_anchor(args.link_dir, day.isoformat(), args.seed, args.speed, start_ns)
+    snapshot = SnapshotWriter(args.link_dir / "ezsr" / "mktdt.txt", sim_day.listing)
+    server = StepFileServer(sim_day, args.link_dir, member=args.member,
+                            heartbeat_s=args.heartbeat_s,
+                            cancel_on_disconnect=args.cancel_on_disconnect,
+                            on_market_data=snapshot.update)
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    signal.signal(signal.SIGINT, lambda *_: stopping.append(True))
+    serve(server, anchor, stop=lambda: bool(stopping),
+          on_tick=lambda: snapshot.write_if_due(args.ezsr_interval_s,
+                                                sim_day.clock.now_ns()))
+    snapshot.write(sim_day.clock.now_ns())
+    if sim_day.clock.now_ns() >= sim_day.end_ns:
+        out = write_end_of_day(sim_day, args.link_dir / "eztrans", calendar)
+        sys.stderr.write(f"mmgw: end-of-day files in {out}\n")
+    return 0
+
+
+def _sim_run(args: argparse.Namespace) -> int:
+    from adapters.sim.day import run_day  # noqa: PLC0415
+
+    config, calendar, day = _load(args)
     if args.replay is not None and not args.replay.is_file():
         raise CliError(f"--replay: no such file {str(args.replay)!r}")
     summary = run_day(config, calendar, day, args.seed, record=args.record, replay=args.replay)
@@ -90,15 +213,24 @@ def _print_summary(summary: dict) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from adapters.ezsr.snapshot import EzsrError  # noqa: PLC0415
+    from adapters.eztrans.files import EzTransError  # noqa: PLC0415
+    from adapters.sim.flow import ReplayError  # noqa: PLC0415
+    from adapters.stepfile.codec import StepError  # noqa: PLC0415
+    from adapters.stepfile.files import LinkGapError  # noqa: PLC0415
+    from adapters.stepfile.server import RecoveryError  # noqa: PLC0415
     from core.calendar import CalendarError  # noqa: PLC0415
     from core.config import ConfigError  # noqa: PLC0415
+
+    user_errors = (CliError, ConfigError, CalendarError, EzTransError, EzsrError, StepError,
+                   ReplayError, RecoveryError, LinkGapError)
 
     parser = build_parser()
     args = parser.parse_args(argv)
     configure_logging()
     try:
         return int(args.handler(args))
-    except (CliError, ConfigError, CalendarError) as exc:
+    except user_errors as exc:
         sys.stderr.write(f"mmgw: error: {exc}\n")
         return 2
 

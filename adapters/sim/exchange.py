@@ -98,6 +98,8 @@ class Exchange:
         self._seq = 0
         self._exec_seq = 0
         self.stats: Counter[str] = Counter()
+        self.fills: list[ExecutionReport] = []
+        """every fill of the day, both sides, for the end-of-day trade and position files"""
         self.rejects: Counter[str] = Counter()
 
     # ---- sessions and subscribers ------------------------------------------------------------
@@ -110,15 +112,16 @@ class Exchange:
         self.out.sessions[session_id] = Session(session_id, sink, public, cancel_on_disconnect)
 
     def disconnect(self, session_id: str) -> None:
-        """Close a session; with cancel-on-disconnect every quote and order it placed goes."""
+        """Close a session; with cancel-on-disconnect every quote and order it placed goes, and
+        the session's sink still hears of each (a durable link writes them for its return)."""
         session = self.out.sessions[session_id]
-        session.connected = False
         if session.cancel_on_disconnect:
             for quote in [q for q in self._quotes.values() if q.session == session_id]:
                 self._cancel_quote(quote, CancelReason.DISCONNECT)
             for contract, entry in [v for v in self._orders.values() if v[1].session == session_id]:
                 self._cancel_order(contract, entry, CancelReason.DISCONNECT)
         self.out.deliver()
+        session.connected = False
 
     def add_drop_copy(self, sink: Sink, accounts: frozenset[str] | None = None) -> None:
         """Copy every fill (of `accounts`, or all) to `sink`, independent of the sessions."""
@@ -440,6 +443,7 @@ class Exchange:
         status = OrderStatus.FILLED if entry.qty == 0 else OrderStatus.PARTIALLY_FILLED
         report = self._report(contract, entry, ExecType.TRADE, status, last_px=px,
                               last_qty=qty, liquidity=liquidity)
+        self.fills.append(report)
         self.out.copy_fill(entry.account, report)
         if entry.is_quote:
             if status is OrderStatus.FILLED:

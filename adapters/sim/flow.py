@@ -34,13 +34,21 @@ class FlowRecord(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
 
     ts: int
     session: str = ""
+    seq: int = 0
+    """the record number the command came in on, for a member's command over a link"""
     command: Command | None = None
     iopv: tuple[str, int] | None = None
     halt: tuple[str, bool] | None = None
+    link: str = ""
+    """a member session's link event: logon, logout or silent (no heartbeat)"""
 
 
 _RECORD_ENCODER = msgspec.json.Encoder()
 _RECORD_DECODER = msgspec.json.Decoder(FlowRecord)
+
+
+def encode_record(record: FlowRecord) -> bytes:
+    return _RECORD_ENCODER.encode(record) + b"\n"
 
 
 class ReplayError(ValueError):
@@ -70,7 +78,7 @@ class _Flow:
 
     def _write(self, record: FlowRecord) -> None:
         if self._record is not None:
-            self._record.write(_RECORD_ENCODER.encode(record) + b"\n")
+            self._record.write(encode_record(record))
 
     def submit(self, session: str, command: Command) -> None:
         self._write(FlowRecord(ts=self.clock.now_ns(), session=session, command=command))

@@ -288,7 +288,9 @@ def to_step(msg: Domain, ticks: Ticks) -> tuple[str, Body]:
             _opt(body, 58, msg.reason)
             kind = "f"
         case Reject():
-            body += [(379, msg.ref_id or "-"), (380, "0"), (58, msg.reason or "-")]
+            _opt(body, 379, msg.ref_id)
+            body.append((380, "0"))
+            _opt(body, 58, msg.reason)
             kind = "j"
         case _:
             raise TypeError(f"no STEP layout for {type(msg).__name__}")
@@ -429,9 +431,8 @@ def _security_status(m: StepMessage, ticks: Ticks, ts: int,
 
 
 def _reject(m: StepMessage, ticks: Ticks, ts: int, init: int) -> Reject:
-    ref, reason = m.require(379), m.require(58)
-    return Reject(ts_event=ts, ts_init=init, ref_id="" if ref == "-" else ref,
-                  reason="" if reason == "-" else reason)
+    return Reject(ts_event=ts, ts_init=init, ref_id=m.get(379, "") or "",
+                  reason=m.get(58, "") or "")
 
 
 _DECODERS: dict[str, Callable[[StepMessage, Ticks, int, int], Domain]] = {

@@ -1,0 +1,1 @@
+"""EzSR-style market-data files: a snapshot of every security, rewritten at an interval."""

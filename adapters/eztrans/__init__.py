@@ -1,0 +1,1 @@
+"""EzTrans-style end-of-day files: reference data, trades, positions, closing prices."""

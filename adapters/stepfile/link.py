@@ -1,0 +1,220 @@
+"""The gateway's side of the file link: an `ExchangeLink` over a link directory.
+
+It appends the member's requests to `reqresp.step` (flushed once per event-loop turn, so a burst
+goes out in one write) and follows `execreport.step` and `pubdata.step`, woken by inotify the
+moment the exchange writes. Positions are saved after every batch handed to the sink; a
+consumer that keeps its own account of what it handled passes `resume_from` and nothing is
+handed over twice.
+
+Both sides say Logon when they start, Heartbeat when idle and Logout when they stop. No word
+from the exchange for three heartbeat intervals, a gap in the records, or a Logout puts the
+link DOWN or FAILED, and the sink hears it as a LinkStatus: stop quoting.
+"""
+
+import asyncio
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+
+import structlog
+from inotify_simple import INotify
+from inotify_simple import flags as inotify_flags
+
+from adapters.stepfile.codec import StepError
+from adapters.stepfile.files import (
+    EXECREPORT,
+    PUBDATA,
+    REQRESP,
+    LinkGapError,
+    Received,
+    StepFileReader,
+    StepFileWriter,
+    file_path,
+)
+from adapters.stepfile.messages import format_ns, from_step, to_step
+from core.clock import NS_PER_S, Clock
+from core.events import Command, LinkStatus
+from core.ports import EventSink, LinkState
+
+log = structlog.get_logger("stepfile.link")
+
+SESSION_TYPES = frozenset({"A", "0", "5", "1"})
+WATCH = inotify_flags.MODIFY | inotify_flags.CREATE | inotify_flags.MOVED_TO
+
+
+def session_body(msg_type: str, heartbeat_s: float) -> list[tuple[int, str]]:
+    if msg_type == "A":
+        return [(98, "0"), (108, str(max(int(heartbeat_s), 1)))]
+    return []
+
+
+class StepFileLink:
+    name = "stepfile"
+
+    def __init__(
+        self,
+        directory: Path,
+        ticks: Mapping[str, Decimal],
+        clock: Clock,
+        *,
+        member: str = "MM01",
+        exchange: str = "SSE",
+        heartbeat_s: float = 1.0,
+        resume_from: Mapping[str, int] | None = None,
+        consumer: str = "gateway",
+        fsync: bool = False,
+    ) -> None:
+        self.directory = directory
+        self.ticks = ticks
+        self.clock = clock
+        self.member, self.exchange = member, exchange
+        self.heartbeat_s = heartbeat_s
+        self._resume = dict(resume_from or {})
+        self._consumer = consumer
+        self._fsync = fsync
+        self._state = LinkState.DOWN
+        self._sink: EventSink | None = None
+        self._writer: StepFileWriter | None = None
+        self._readers: list[StepFileReader] = []
+        self._inotify: INotify | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._flush_handle: asyncio.Handle | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._last_heard_ns = 0
+        self._last_sent_ns = 0
+        self.handled: dict[str, int] = {}
+        """the last record number handed to the sink, per file"""
+
+    @property
+    def state(self) -> LinkState:
+        return self._state
+
+    async def start(self, sink: EventSink) -> None:
+        self._sink = sink
+        self._loop = asyncio.get_running_loop()
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._writer = StepFileWriter(file_path(self.directory, REQRESP), sender=self.member,
+                                      target=self.exchange, fsync=self._fsync)
+        self._readers = [
+            StepFileReader(file_path(self.directory, role), self._consumer,
+                           skip_through=self._resume.get(role))
+            for role in (EXECREPORT, PUBDATA)
+        ]
+        self._inotify = INotify()
+        self._inotify.add_watch(str(self.directory), WATCH)
+        self._loop.add_reader(self._inotify.fileno(), self._on_inotify)
+        self._set_state(LinkState.CONNECTING, "logon sent")
+        self._session("A")
+        self._flush()
+        self._last_heard_ns = self.clock.now_ns()
+        self._tick()
+        self._drain()
+
+    async def stop(self) -> None:
+        if self._writer is None:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self._session("5")
+        self._flush()
+        self._writer.close()
+        self._writer = None
+        if self._inotify is not None and self._loop is not None:
+            self._loop.remove_reader(self._inotify.fileno())
+            self._inotify.close()
+            self._inotify = None
+        for reader in self._readers:
+            reader.commit()
+            reader.close()
+        self._set_state(LinkState.DOWN, "logout sent")
+
+    def submit(self, command: Command) -> None:
+        """Queue a command; everything submitted in one loop turn goes out in one write."""
+        if self._writer is None:
+            raise RuntimeError("the file link is not started")
+        if self._state is LinkState.FAILED:
+            raise RuntimeError("the file link has failed; nothing more is sent")
+        kind, body = to_step(command, self.ticks)
+        self._writer.append(kind, body, format_ns(self.clock.now_ns()))
+        if self._flush_handle is None and self._loop is not None:
+            self._flush_handle = self._loop.call_soon(self._flush)
+
+    # ---- internals ---------------------------------------------------------------------------
+
+    def _session(self, msg_type: str) -> None:
+        assert self._writer is not None
+        self._writer.append(msg_type, session_body(msg_type, self.heartbeat_s),
+                            format_ns(self.clock.now_ns()))
+
+    def _flush(self) -> None:
+        self._flush_handle = None
+        if self._writer is not None and self._writer.flush():
+            self._last_sent_ns = self.clock.now_ns()
+
+    def _on_inotify(self) -> None:
+        if self._inotify is not None:
+            self._inotify.read(timeout=0)
+        self._drain()
+
+    def _drain(self) -> None:
+        if self._state is LinkState.FAILED or self._sink is None:
+            return
+        for reader in self._readers:
+            try:
+                batch = reader.poll()
+            except LinkGapError as exc:
+                self._fail(str(exc))
+                return
+            for received in batch:
+                self._handle(reader, received)
+            reader.commit()
+
+    def _handle(self, reader: StepFileReader, received: Received) -> None:
+        assert self._sink is not None
+        self._last_heard_ns = self.clock.now_ns()
+        role = reader.path.stem
+        self.handled[role] = received.seq
+        kind = received.message.msg_type
+        if kind in SESSION_TYPES:
+            if kind == "5":
+                self._set_state(LinkState.DOWN, "the exchange logged out")
+            elif self._state is not LinkState.UP:
+                self._set_state(LinkState.UP, "the exchange answers")
+            return
+        if self._state is not LinkState.UP:
+            self._set_state(LinkState.UP, "the exchange answers")
+        try:
+            event = from_step(received.message, self.ticks, self.clock.now_ns())
+        except StepError as exc:
+            reader.reject(received, str(exc))
+            return
+        self._sink(event)  # type: ignore[arg-type]
+
+    def _tick(self) -> None:
+        """Heartbeat when idle; a silent exchange puts the link down."""
+        assert self._loop is not None
+        now = self.clock.now_ns()
+        interval_ns = int(self.heartbeat_s * NS_PER_S)
+        if self._writer is not None and now - self._last_sent_ns >= interval_ns:
+            self._session("0")
+            self._flush()
+        silent_ns = now - self._last_heard_ns
+        if self._state is LinkState.UP and silent_ns > 3 * interval_ns:
+            self._set_state(LinkState.DOWN,
+                            f"no word from the exchange for {silent_ns / NS_PER_S:.1f} s")
+        self._drain()  # a missed inotify event costs at most one heartbeat interval
+        self._timer = self._loop.call_later(self.heartbeat_s / 2, self._tick)
+
+    def _fail(self, reason: str) -> None:
+        log.error("link_failed", reason=reason)
+        self._set_state(LinkState.FAILED, reason)
+
+    def _set_state(self, state: LinkState, reason: str) -> None:
+        if state is self._state:
+            return
+        self._state = state
+        log.info("link_state", state=str(state), reason=reason)
+        if self._sink is not None:
+            now = self.clock.now_ns()
+            self._sink(LinkStatus(ts_event=now, ts_init=now, link=self.name, state=str(state),
+                                  reason=reason))
