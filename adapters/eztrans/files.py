@@ -214,7 +214,7 @@ class _Row:
             raise self.fail(name, "empty")
         return value
 
-    def int(self, name: str) -> int:
+    def integer(self, name: str) -> int:
         value = self.row[name]
         if not value.lstrip("-").isdigit():
             raise self.fail(name, "not a whole number")
@@ -273,7 +273,7 @@ def read_reference(path: Path) -> list[Instrument]:
             instrument_id=row.text("contract_code"), venue=row.choice("venue", Venue),
             kind=row.choice("kind", InstrumentKind), product=row.text("product"),
             name=row.text("trading_code", required=False), tick=tick,
-            min_qty=row.int("min_qty"), lot=row.int("lot"), multiplier=row.int("multiplier"),
+            min_qty=row.integer("min_qty"), lot=row.integer("lot"), multiplier=row.integer("multiplier"),
             prev_close_ticks=prev, limit_up_ticks=row.ticks("limit_up", tick, required=False),
             limit_down_ticks=row.ticks("limit_down", tick, required=False),
             underlying=row.text("underlying", required=False) or None,
@@ -296,9 +296,9 @@ def read_positions(path: Path) -> list[Balance]:
     out = []
     for line, raw in _rows(path, POSITION_FIELDS):
         row = _Row(path, line, raw)
-        balance = Balance(row.text("account"), row.text("contract_code"), row.int("opening"),
-                          row.int("bought"), row.int("sold"))
-        if balance.closing != row.int("closing"):
+        balance = Balance(row.text("account"), row.text("contract_code"), row.integer("opening"),
+                          row.integer("bought"), row.integer("sold"))
+        if balance.closing != row.integer("closing"):
             raise row.fail("closing", f"is not opening + bought - sold = {balance.closing}")
         out.append(balance)
     return out
