@@ -12,7 +12,7 @@ link DOWN or FAILED, and the sink hears it as a LinkStatus: stop quoting.
 """
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
 
@@ -63,6 +63,7 @@ class StepFileLink:
         resume_from: Mapping[str, int] | None = None,
         consumer: str = "gateway",
         fsync: bool = False,
+        on_record: Callable[[str, int], None] | None = None,
     ) -> None:
         self.directory = directory
         self.ticks = ticks
@@ -72,6 +73,9 @@ class StepFileLink:
         self._resume = dict(resume_from or {})
         self._consumer = consumer
         self._fsync = fsync
+        self._on_record = on_record
+        """told (file role, record number) of every record handed over, for a consumer that
+        keeps its own account of them and passes it back as `resume_from`"""
         self._state = LinkState.DOWN
         self._sink: EventSink | None = None
         self._writer: StepFileWriter | None = None
@@ -174,6 +178,8 @@ class StepFileLink:
         self._last_heard_ns = self.clock.now_ns()
         role = reader.path.stem
         self.handled[role] = received.seq
+        if self._on_record is not None:
+            self._on_record(role, received.seq)
         kind = received.message.msg_type
         if kind in SESSION_TYPES:
             if kind == "5":
