@@ -146,7 +146,7 @@ def _load(args: argparse.Namespace):
 def _sim_serve(args: argparse.Namespace) -> int:
     import signal  # noqa: PLC0415
 
-    from adapters.ezsr.snapshot import SnapshotWriter  # noqa: PLC0415
+    from adapters.ezsr.snapshot import SNAPSHOT_FILE, SnapshotWriter  # noqa: PLC0415
     from adapters.eztrans.files import write_end_of_day  # noqa: PLC0415
     from adapters.sim.day import prepare_day, venue_tz  # noqa: PLC0415
     from adapters.stepfile.server import StepFileServer, load_anchor, serve  # noqa: PLC0415
@@ -163,7 +163,7 @@ def _sim_serve(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise CliError(f"--from: {args.from_time!r} is not HH:MM[:SS]") from exc
     anchor = load_anchor(args.link_dir, day.isoformat(), args.seed, args.speed, start_ns)
-    snapshot = SnapshotWriter(args.link_dir / "ezsr" / "mktdt.txt", sim_day.listing)
+    snapshot = SnapshotWriter(args.link_dir / "ezsr" / SNAPSHOT_FILE, sim_day.listing)
     server = StepFileServer(sim_day, args.link_dir, member=args.member,
                             heartbeat_s=args.heartbeat_s,
                             cancel_on_disconnect=args.cancel_on_disconnect,

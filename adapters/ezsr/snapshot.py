@@ -24,6 +24,7 @@ from core.listing import Listing
 from core.prices import PriceError, from_ticks, to_ticks
 
 VERSION = "EZSR1.0"
+SNAPSHOT_FILE = "mktdt.txt"
 DEPTH = 5
 _FIXED = 9  # fields before the bid levels
 _FIELDS = _FIXED + 4 * DEPTH

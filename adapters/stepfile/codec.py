@@ -9,7 +9,7 @@ encoding), so free-text fields such as Text (58) may carry Chinese. `decode` che
 and raises StepError naming the tag and value at fault.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 SOH = b"\x01"
 BEGIN_STRING = "FIXT.1.1"
@@ -38,9 +38,13 @@ class StepMessage:
     sending_time: str
     body: tuple[tuple[int, str], ...]
     poss_dup: bool = False
+    first: dict[int, str] = field(default_factory=dict, compare=False, repr=False)
+    """the first value of each body tag (filled by `decode`), for O(1) look-ups"""
 
     def get(self, tag: int, default: str | None = None) -> str | None:
         """The first value of `tag` in the body, or `default`."""
+        if self.first:
+            return self.first.get(tag, default)
         for t, v in self.body:
             if t == tag:
                 return v
@@ -65,22 +69,20 @@ def encode(msg_type: str, body: list[tuple[int, str]] | tuple[tuple[int, str], .
            sender: str, target: str, seq: int, sending_time: str,
            poss_dup: bool = False) -> bytes:
     """One STEP message as bytes (GBK); a value with SOH or a tag out of range is refused."""
-    fields: list[tuple[int, str]] = [(35, msg_type), (1128, APPL_VER_ID), (49, sender),
-                                     (56, target), (34, str(seq)), (52, sending_time)]
+    parts = [f"35={msg_type}\x011128={APPL_VER_ID}\x0149={sender}\x0156={target}"
+             f"\x0134={seq}\x0152={sending_time}"]
     if poss_dup:
-        fields.append((43, "Y"))
-    fields.extend(body)
-    parts = []
-    for tag, value in fields:
-        if not value:
-            raise StepError(tag, value, "empty value")
-        if "\x01" in value:
-            raise StepError(tag, value, "value contains SOH")
-        parts.append(f"{tag}={value}".encode(ENCODING))
-    payload = SOH.join(parts) + SOH
-    head = f"8={BEGIN_STRING}".encode() + SOH + f"9={len(payload)}".encode() + SOH
-    whole = head + payload
-    return whole + f"10={checksum(whole):03d}".encode() + SOH
+        parts.append("43=Y")
+    for tag, value in body:
+        if not value or "\x01" in value:
+            raise StepError(tag, value, "empty value" if not value else "value contains SOH")
+        parts.append(f"{tag}={value}")
+    for tag, value in ((35, msg_type), (49, sender), (56, target), (52, sending_time)):
+        if not value or "\x01" in value:
+            raise StepError(tag, value, "empty value" if not value else "value contains SOH")
+    payload = "\x01".join(parts).encode(ENCODING) + SOH
+    whole = b"8=FIXT.1.1\x019=%d\x01%b" % (len(payload), payload)
+    return whole + b"10=%03d\x01" % checksum(whole)
 
 
 def decode(data: bytes) -> StepMessage:
@@ -132,7 +134,11 @@ def decode(data: bytes) -> StepMessage:
         raise StepError(34, header[34], "MsgSeqNum is not a positive integer")
     if header.get(1128, APPL_VER_ID) != APPL_VER_ID:
         raise StepError(1128, header[1128], f"ApplVerID must be {APPL_VER_ID}")
+    first: dict[int, str] = {}
+    for tag, value in body:
+        first.setdefault(tag, value)
     return StepMessage(
         msg_type=fields[2][1], sender=header[49], target=header[56], seq=int(header[34]),
         sending_time=header[52], body=tuple(body), poss_dup=header.get(43) == "Y",
+        first=first,
     )

@@ -157,11 +157,15 @@ class StepFileReader:
         self.rejected = 0
         self.duplicates = 0
         self._fh: BinaryIO | None = None
+        self._pos_fd: int | None = None
 
     def close(self) -> None:
         if self._fh is not None:
             self._fh.close()
             self._fh = None
+        if self._pos_fd is not None:
+            os.close(self._pos_fd)
+            self._pos_fd = None
 
     def _load(self) -> Position:
         try:
@@ -174,13 +178,14 @@ class StepFileReader:
                             f"{self.pos_path}: unreadable position file") from exc
 
     def commit(self) -> None:
-        """Save the position (atomically: a crash leaves the old one or the new one)."""
+        """Save the position: one fixed-width pwrite() over the old one, which a process crash
+        cannot tear (the call happens whole or not at all)."""
         pos = Position(self.offset, self.seq, self.line)
         if pos == self._committed:
             return
-        tmp = self.pos_path.with_name(self.pos_path.name + ".tmp")
-        tmp.write_text(f"{pos.offset} {pos.seq} {pos.line}\n", encoding="ascii")
-        os.replace(tmp, self.pos_path)
+        if self._pos_fd is None:
+            self._pos_fd = os.open(self.pos_path, os.O_WRONLY | os.O_CREAT, 0o644)
+        os.pwrite(self._pos_fd, b"%020d %020d %020d\n" % (pos.offset, pos.seq, pos.line), 0)
         self._committed = pos
 
     def poll(self) -> list[Received]:

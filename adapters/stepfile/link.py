@@ -2,7 +2,8 @@
 
 It appends the member's requests to `reqresp.step` (flushed once per event-loop turn, so a burst
 goes out in one write) and follows `execreport.step` and `pubdata.step`, woken by inotify the
-moment the exchange writes. Positions are saved after every batch handed to the sink; a
+moment the exchange writes; market data comes from the EzSR snapshot file `ezsr/mktdt.txt`, one
+MarketData per security that changed. Positions are saved after every batch handed to the sink; a
 consumer that keeps its own account of what it handled passes `resume_from` and nothing is
 handed over twice.
 
@@ -20,6 +21,7 @@ import structlog
 from inotify_simple import INotify
 from inotify_simple import flags as inotify_flags
 
+from adapters.ezsr.snapshot import SNAPSHOT_FILE, EzsrError, SnapshotReader
 from adapters.stepfile.codec import StepError
 from adapters.stepfile.files import (
     EXECREPORT,
@@ -80,6 +82,7 @@ class StepFileLink:
         self._sink: EventSink | None = None
         self._writer: StepFileWriter | None = None
         self._readers: list[StepFileReader] = []
+        self._snapshot: SnapshotReader | None = None
         self._inotify: INotify | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._flush_handle: asyncio.Handle | None = None
@@ -106,6 +109,10 @@ class StepFileLink:
         ]
         self._inotify = INotify()
         self._inotify.add_watch(str(self.directory), WATCH)
+        snapshot_dir = self.directory / "ezsr"
+        snapshot_dir.mkdir(exist_ok=True)
+        self._inotify.add_watch(str(snapshot_dir), WATCH)
+        self._snapshot = SnapshotReader(snapshot_dir / SNAPSHOT_FILE, self.ticks)
         self._loop.add_reader(self._inotify.fileno(), self._on_inotify)
         self._set_state(LinkState.CONNECTING, "logon sent")
         self._session("A")
@@ -163,6 +170,13 @@ class StepFileLink:
     def _drain(self) -> None:
         if self._state is LinkState.FAILED or self._sink is None:
             return
+        if self._snapshot is not None:
+            try:
+                for market_data in self._snapshot.poll(self.clock.now_ns()):
+                    self._sink(market_data)
+            except EzsrError as exc:
+                # a bad snapshot is skipped; the next one replaces it whole
+                log.error("snapshot_rejected", reason=str(exc))
         for reader in self._readers:
             try:
                 batch = reader.poll()

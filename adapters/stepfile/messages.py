@@ -23,9 +23,11 @@ Layouts (MsgType: body tags):
 - Reject, j: 379 BusinessRejectRefID, 380=0, 58.
 """
 
+import calendar
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from adapters.stepfile.codec import StepError, StepMessage
 from core.enums import (
@@ -89,22 +91,39 @@ _SCOPE_BACK = {code: (kind, tag) for kind, (code, tag) in _SCOPE.items()}
 
 # ---- times -------------------------------------------------------------------------------------
 
+@lru_cache(maxsize=4096)
+def _second_text(seconds: int) -> str:
+    return f"{datetime.fromtimestamp(seconds, UTC):%Y%m%d-%H:%M:%S}"
+
+
 def format_ns(ts_ns: int) -> str:
     """UTC `YYYYMMDD-HH:MM:SS.nnnnnnnnn`."""
     seconds, nanos = divmod(ts_ns, 1_000_000_000)
-    return f"{datetime.fromtimestamp(seconds, UTC):%Y%m%d-%H:%M:%S}.{nanos:09d}"
+    return f"{_second_text(seconds)}.{nanos:09d}"
+
+
+@lru_cache(maxsize=512)
+def _day_seconds(day_text: str) -> int:
+    return calendar.timegm(date(int(day_text[:4]), int(day_text[4:6]), int(day_text[6:8]))
+                           .timetuple())
 
 
 def parse_ns(text: str, tag: int = 60) -> int:
+    """The inverse of `format_ns` (the fraction may have 0 to 9 digits)."""
+    stamp, _, frac = text.partition(".")
     try:
-        stamp, _, frac = text.partition(".")
-        moment = datetime.strptime(stamp, "%Y%m%d-%H:%M:%S").replace(tzinfo=UTC)
-        if frac and (not frac.isdigit() or len(frac) > 9):
-            raise ValueError(frac)
+        if (len(stamp) != 17 or stamp[8] != "-" or stamp[11] != ":" or stamp[14] != ":"
+                or not (stamp[:8] + stamp[9:11] + stamp[12:14] + stamp[15:]).isdigit()
+                or (frac and (not frac.isdigit() or len(frac) > 9))):
+            raise ValueError(text)
+        hours, minutes, seconds = int(stamp[9:11]), int(stamp[12:14]), int(stamp[15:17])
+        if hours > 23 or minutes > 59 or seconds > 60:
+            raise ValueError(text)
+        base = _day_seconds(stamp[:8]) + hours * 3600 + minutes * 60 + seconds
         nanos = int(frac.ljust(9, "0")) if frac else 0
     except ValueError as exc:
         raise StepError(tag, text, "not a UTC timestamp YYYYMMDD-HH:MM:SS[.fraction]") from exc
-    return int(moment.timestamp()) * 1_000_000_000 + nanos
+    return base * 1_000_000_000 + nanos
 
 
 # ---- helpers -----------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from adapters.stepfile.files import REJECTS
 from adapters.stepfile.link import StepFileLink
 from core.clock import RealClock
 from core.enums import CancelReason, ExecType, QuoteStatusCode
-from core.events import ExecutionReport, LinkStatus, Quote, QuoteStatus, Rfq
+from core.events import ExecutionReport, LinkStatus, MarketData, Quote, QuoteStatus, Rfq
 from core.ports import LinkState
 from tests.integration.linkkit import day_listing, start_server, stop_server, wait_for
 
@@ -56,6 +56,8 @@ def test_quotes_fills_and_rfq_answers_cross_the_link(tmp_path, ticks, listing):
         link.submit(quote("q2", limit_up, None, qty=1))
         await wait_for(lambda: any(isinstance(e, ExecutionReport) and e.client_id == "q2"
                                    and e.exec_type is ExecType.TRADE for e in events))
+        await wait_for(lambda: any(isinstance(e, MarketData) and e.instrument_id == CONTRACT
+                                   for e in events))
         await wait_for(lambda: any(isinstance(e, Rfq) for e in events), 30)
         rfq = next(e for e in events if isinstance(e, Rfq))
         inst = by_id[rfq.instrument_id]
