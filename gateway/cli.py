@@ -73,6 +73,29 @@ def build_parser() -> argparse.ArgumentParser:
                        help="rewrite the EzSR snapshot file every so many wall seconds")
     serve.set_defaults(handler=_sim_serve)
 
+    price = commands.add_parser(
+        "price", help="option price and Greeks, or the implied volatility of a premium",
+        description="Price a European option (Black-Scholes-Merton with carry, or Black-76 on "
+                    "a future: then --spot is the futures price) and print price, delta, gamma, "
+                    "vega (per 1.00 vol), theta (per year) and rho (per 1.00 rate); with "
+                    "--premium instead of --vol, the implied volatility and the Greeks at it.")
+    price.add_argument("--model", choices=("bs", "black76"), default="bs")
+    price.add_argument("--spot", type=float, required=True,
+                       help="the underlying's price (the futures price for black76)")
+    price.add_argument("--strike", type=float, required=True)
+    price.add_argument("--years", type=float, required=True, help="time to expiry in years")
+    given = price.add_mutually_exclusive_group(required=True)
+    given.add_argument("--vol", type=float, help="volatility, e.g. 0.2 for 20%%")
+    given.add_argument("--premium", type=float, help="an option price to imply the vol from")
+    price.add_argument("--rate", type=float, required=True, help="continuous risk-free rate")
+    price.add_argument("--carry", type=float, default=0.0,
+                       help="continuous dividend yield / carry (bs only)")
+    side = price.add_mutually_exclusive_group(required=True)
+    side.add_argument("--call", action="store_true")
+    side.add_argument("--put", action="store_true")
+    price.add_argument("--json", action="store_true")
+    price.set_defaults(handler=_price)
+
     eod = commands.add_parser("eod", help="the exchange's end-of-day (EzTrans) files")
     eod_commands = eod.add_subparsers(dest="eod_command", required=True, metavar="EOD_COMMAND")
     contracts = eod_commands.add_parser(
@@ -90,6 +113,49 @@ def build_parser() -> argparse.ArgumentParser:
     recon.add_argument("--json", action="store_true")
     recon.set_defaults(handler=_eod_reconcile)
     return parser
+
+
+def _price(args: argparse.Namespace) -> int:
+    import math  # noqa: PLC0415
+
+    from quoting.models.black import black76, bsm, implied_vol  # noqa: PLC0415
+
+    for name in ("spot", "strike"):
+        value = getattr(args, name)
+        if not (math.isfinite(value) and value > 0):
+            raise CliError(f"--{name}: {value} must be a positive number")
+    if not (math.isfinite(args.years) and args.years >= 0):
+        raise CliError(f"--years: {args.years} must be zero or more")
+    if args.model == "black76" and args.carry:
+        raise CliError("--carry: black76 prices an option on a future, which has no carry")
+    is_call = bool(args.call)
+    vol = args.vol
+    out: dict[str, object] = {"model": args.model}
+    if args.premium is not None:
+        if args.years <= 0:
+            raise CliError("--years: an implied volatility needs time to expiry")
+        carry = args.carry if args.model == "bs" else args.rate
+        forward = args.spot * math.exp((args.rate - carry) * args.years)
+        found = implied_vol(args.premium, forward, args.strike, args.years,
+                            math.exp(-args.rate * args.years), is_call)
+        if found.reason[()]:
+            raise CliError(f"--premium: {args.premium}: {found.reason[()]}")
+        vol = float(found.vol[()])
+        out["implied_vol"] = vol
+    elif not (math.isfinite(vol) and vol >= 0):
+        raise CliError(f"--vol: {vol} must be zero or more")
+    if args.model == "bs":
+        greeks = bsm(args.spot, args.strike, args.years, vol, args.rate, args.carry, is_call)
+    else:
+        greeks = black76(args.spot, args.strike, args.years, vol, args.rate, is_call)
+    for name in ("price", "delta", "gamma", "vega", "theta", "rho"):
+        out[name] = float(getattr(greeks, name)[()])
+    if args.json:
+        sys.stdout.write(msgspec.json.encode(out).decode() + "\n")
+    else:
+        for key, value in out.items():
+            sys.stdout.write(f"{key:>12}: {value}\n")
+    return 0
 
 
 def _eod_contracts(args: argparse.Namespace) -> int:

@@ -1,0 +1,183 @@
+"""Black-Scholes-Merton (with a continuous carry) and Black-76, vectorised over a whole chain.
+
+Every function takes numpy arrays (or scalars) that broadcast together and returns arrays.
+Greeks are per unit change: vega per 1.00 of volatility, rho per 1.00 of the rate, theta per
+year. For BSM delta and gamma are with respect to the spot; for Black-76 with respect to the
+futures price, and rho holds the futures price fixed (so it is -T x price).
+
+`implied_vol` inverts either model. It works on the out-of-the-money side of put-call parity
+(an in-the-money price carries the same time value as its out-of-the-money twin, without the
+cancellation), in the normalised total deviation s = vol x sqrt(T), by Newton's method on the
+log of the undiscounted price, safeguarded by a bisection bracket; so it converges deep in and
+out of the money and for very short expiries. Where no volatility fits it returns NaN and says
+why.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy.special import ndtr
+
+F64 = NDArray[np.float64]
+SQRT_2PI = np.sqrt(2.0 * np.pi)
+MAX_STDEV = 50.0
+MAX_ITERATIONS = 100
+
+
+def _pdf(x: F64) -> F64:
+    return np.exp(-0.5 * x * x) / SQRT_2PI
+
+
+@dataclass(frozen=True, slots=True)
+class Greeks:
+    price: F64
+    delta: F64
+    gamma: F64
+    vega: F64
+    theta: F64
+    rho: F64
+
+
+def _arrays(*values: ArrayLike) -> list[F64]:
+    return [np.asarray(v, dtype=np.float64) for v in np.broadcast_arrays(*values)]
+
+
+def _black(forward: F64, strike: F64, stdev: F64, is_call: NDArray[np.bool_]) -> tuple[F64, ...]:
+    """Undiscounted Black price and its pieces (d1, d2, N(+-d1), N(+-d2)), stdev > 0."""
+    safe = np.where(stdev > 0, stdev, 1.0)
+    d1 = np.log(forward / strike) / safe + 0.5 * safe
+    d2 = d1 - safe
+    sign = np.where(is_call, 1.0, -1.0)
+    nd1, nd2 = ndtr(sign * d1), ndtr(sign * d2)
+    value = sign * (forward * nd1 - strike * nd2)
+    intrinsic = np.maximum(sign * (forward - strike), 0.0)
+    return np.where(stdev > 0, value, intrinsic), d1, d2, nd1, nd2, sign
+
+
+def bsm(spot: ArrayLike, strike: ArrayLike, years: ArrayLike, vol: ArrayLike, rate: ArrayLike,
+        carry: ArrayLike, is_call: ArrayLike) -> Greeks:
+    """Black-Scholes-Merton price and Greeks; `carry` is the continuous dividend yield."""
+    s, k, t, v, r, q, call = _arrays(spot, strike, years, vol, rate, carry, is_call)
+    call = call.astype(bool)
+    t = np.maximum(t, 0.0)
+    disc_r, disc_q = np.exp(-r * t), np.exp(-q * t)
+    forward = s * disc_q / disc_r
+    stdev = v * np.sqrt(t)
+    live = stdev > 0
+    undiscounted, d1, _, nd1, nd2, sign = _black(forward, k, stdev, call)
+    price = disc_r * undiscounted
+    safe_stdev = np.where(live, stdev, 1.0)
+    safe_t = np.where(t > 0, t, 1.0)
+    pdf = np.where(live, _pdf(d1), 0.0)
+    exercised = np.where(sign * (forward - k) > 0, 1.0, 0.0)
+    delta = sign * disc_q * np.where(live, nd1, exercised)
+    gamma = np.where(live, disc_q * pdf / (s * safe_stdev), 0.0)
+    vega = s * disc_q * pdf * np.sqrt(t)
+    decay = np.where(live, -s * disc_q * pdf * v / (2.0 * np.sqrt(safe_t)), 0.0)
+    nd2_live = np.where(live, nd2, exercised)
+    nd1_live = np.where(live, nd1, exercised)
+    theta = decay - sign * r * k * disc_r * nd2_live + sign * q * s * disc_q * nd1_live
+    rho = sign * k * t * disc_r * nd2_live
+    return Greeks(price, delta, gamma, vega, theta, rho)
+
+
+def black76(forward: ArrayLike, strike: ArrayLike, years: ArrayLike, vol: ArrayLike,
+            rate: ArrayLike, is_call: ArrayLike) -> Greeks:
+    """Black-76 price and Greeks of an option on a future (sensitivities to the future)."""
+    f, k, t, v, r, call = _arrays(forward, strike, years, vol, rate, is_call)
+    call = call.astype(bool)
+    t = np.maximum(t, 0.0)
+    disc = np.exp(-r * t)
+    stdev = v * np.sqrt(t)
+    live = stdev > 0
+    undiscounted, d1, _, nd1, _, sign = _black(f, k, stdev, call)
+    price = disc * undiscounted
+    safe_stdev = np.where(live, stdev, 1.0)
+    safe_t = np.where(t > 0, t, 1.0)
+    pdf = np.where(live, _pdf(d1), 0.0)
+    exercised = np.where(sign * (f - k) > 0, 1.0, 0.0)
+    delta = sign * disc * np.where(live, nd1, exercised)
+    gamma = np.where(live, disc * pdf / (f * safe_stdev), 0.0)
+    vega = f * disc * pdf * np.sqrt(t)
+    theta = np.where(live, -f * disc * pdf * v / (2.0 * np.sqrt(safe_t)), 0.0) + r * price
+    rho = -t * price
+    return Greeks(price, delta, gamma, vega, theta, rho)
+
+
+@dataclass(frozen=True, slots=True)
+class ImpliedVol:
+    vol: F64
+    """NaN where no volatility fits"""
+    reason: NDArray[np.str_]
+    """empty where a volatility was found, else why not"""
+    iterations: int
+
+
+def implied_vol(premium: ArrayLike, forward: ArrayLike, strike: ArrayLike, years: ArrayLike,
+                discount: ArrayLike, is_call: ArrayLike, *, tolerance: float = 1e-14
+                ) -> ImpliedVol:
+    """The Black volatility that reproduces `premium` (a discounted price) for an option on
+    `forward` (for BSM: spot x exp((rate - carry) x T)); `discount` = exp(-rate x T)."""
+    arrays = _arrays(premium, forward, strike, years, discount, is_call)
+    shape = arrays[0].shape
+    p, f, k, t, d, call = (a.ravel() for a in arrays)  # the search indexes a flat array
+    call = call.astype(bool)
+    reason = np.full(p.shape, "", dtype=object)
+    bad_input = ~((f > 0) & (k > 0) & (d > 0) & np.isfinite(p) & np.isfinite(f)
+                  & np.isfinite(k) & np.isfinite(t))
+    reason[bad_input] = "a forward, strike or discount that is not positive and finite"
+    expired = ~bad_input & (t <= 0)
+    reason[expired] = "no time to expiry"
+    undiscounted = p / np.where(d > 0, d, 1.0)
+    # the out-of-the-money twin: same time value, no cancellation against the intrinsic
+    itm_call = call & (f > k)
+    itm_put = ~call & (k > f)
+    otm_call = np.where(itm_put, True, np.where(itm_call, False, call))
+    time_value = undiscounted - np.where(call, np.maximum(f - k, 0.0), np.maximum(k - f, 0.0))
+    upper = np.where(otm_call, f, k)
+    todo = reason == ""
+    reason[todo & (time_value < 0)] = "price below the intrinsic value"
+    reason[todo & (time_value == 0)] = "price equals the intrinsic value: no time value"
+    # deep in the money the time value can sink below the precision of the price itself
+    intrinsic = undiscounted - time_value
+    lost = todo & (time_value > 0) & (time_value <= 1e-12 * intrinsic)
+    reason[lost] = "time value lost in the rounding of the price (too deep in the money)"
+    reason[todo & (time_value >= upper)] = "price at or above the no-arbitrage upper bound"
+    todo = reason == ""
+
+    s = np.full(p.shape, np.nan)
+    x = np.log(np.where(todo, f / k, 1.0))  # log-moneyness
+    target = np.log(np.where(todo, time_value, 1.0))
+    # start at the inflection point sqrt(2|x|), or the at-the-money approximation near it
+    start = np.maximum(np.sqrt(2.0 * np.abs(x)), SQRT_2PI * np.where(todo, time_value, 0.0) / f)
+    s[todo] = np.clip(start[todo], 1e-8, MAX_STDEV)
+    lo = np.zeros(p.shape)
+    hi = np.full(p.shape, MAX_STDEV)
+    active = todo.copy()
+    iterations = 0
+    for iterations in range(1, MAX_ITERATIONS + 1):  # noqa: B007 (reported below)
+        if not active.any():
+            break
+        sa, fa, ka, ca = s[active], f[active], k[active], otm_call[active]
+        value, d1, *_ = _black(fa, ka, sa, ca)
+        with np.errstate(divide="ignore"):
+            g = np.log(value) - target[active]
+        slope = fa * _pdf(d1) / np.where(value > 0, value, np.inf)
+        below = g < 0
+        lo_a = np.where(below, sa, lo[active])
+        hi_a = np.where(below, hi[active], sa)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = np.where(slope > 0, g / slope, np.inf)
+        proposal = sa - step
+        bisect = ~np.isfinite(proposal) | (proposal <= lo_a) | (proposal >= hi_a)
+        new = np.where(bisect, 0.5 * (lo_a + hi_a), proposal)
+        done = (np.abs(g) <= tolerance) | (np.abs(new - sa) <= tolerance * np.maximum(sa, 1e-300))
+        index = np.flatnonzero(active)
+        s[index] = np.where(done, sa, new)
+        lo[index], hi[index] = lo_a, hi_a
+        active[index[done]] = False
+    failed = active & todo
+    reason[failed] = "did not converge"
+    vol = np.where(todo & ~failed, s / np.sqrt(np.where(t > 0, t, 1.0)), np.nan)
+    return ImpliedVol(vol.reshape(shape), reason.astype(str).reshape(shape), iterations)
