@@ -15,6 +15,7 @@ from core.config import (
     VenuesConfig,
     decode,
 )
+from quoting.rules import RulePack
 
 T = TypeVar("T", bound=msgspec.Struct)
 
@@ -47,6 +48,22 @@ class Config:
     instruments: InstrumentsConfig
     holidays: HolidaysConfig
     sim: SimConfig
+
+
+RULE_PACKS = ("sse-options", "bse-stocks", "sse-etf", "zce-futures", "zce-options")
+
+
+def load_rule_pack(name: str, root: Path | None = None) -> RulePack:
+    """One rule pack from configs/rules/<name>.toml."""
+    root = root or DEFAULT_CONFIG_DIR
+    if name not in RULE_PACKS:
+        raise ConfigError(str(root / "rules"), "name", name,
+                          f"not a rule pack; one of {', '.join(RULE_PACKS)}")
+    pack = load_file(root / "rules" / f"{name}.toml", RulePack)
+    if pack.name != name:
+        raise ConfigError(str(root / "rules" / f"{name}.toml"), "name", pack.name,
+                          f"the file's pack is named {pack.name!r}, not {name!r}")
+    return pack
 
 
 def load_config(root: Path | None = None) -> Config:

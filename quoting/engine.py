@@ -1,0 +1,140 @@
+"""The quoting engine of one product: a quote model gives theo per contract, construction
+lays quotes around it, and the gate decides each. Pure: market state in, quotes and decisions
+out. The model is chosen per product and can be switched while running.
+
+Quote models:
+- `surface`: theoretical value from the product's volatility surface (BSM for ETF and stock
+  options, Black-76 for options on futures); a contract without a volatility gets no quote;
+- `mid_skew`: the market's mid plus a skew in yuan; no quote without a two-sided market;
+- `iopv`: a fund quoted around its IOPV plus a premium;
+- `reference`: a stock quoted around a reference price (the last trade, else the previous
+  close) plus a premium.
+"""
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import numpy as np
+from numpy.typing import NDArray
+
+from core.enums import InstrumentKind, Phase
+from quoting.construct import BuiltQuotes, QuoteParams, build_quotes
+from quoting.gate import NO_PRICE, PHASE_CODE, ChainRules, Exemption, Rule
+from quoting.models.black import black76, bsm
+from quoting.surface import Surface
+
+F64 = NDArray[np.float64]
+I64 = NDArray[np.int64]
+
+
+class QuoteModel(StrEnum):
+    SURFACE = "surface"
+    MID_SKEW = "mid_skew"
+    IOPV = "iopv"
+    REFERENCE = "reference"
+
+
+@dataclass(frozen=True, slots=True)
+class ChainMarket:
+    """The market of every contract of a chain now (prices in ticks, NO_PRICE when none)."""
+
+    phase: I64
+    limit: I64
+    best_bid: I64
+    best_ask: I64
+    last_px: I64
+    iopv: I64
+    underlying_px: F64
+    """the underlying's price (the futures price for options on futures), yuan"""
+    years: F64
+    """time to expiry in years"""
+
+
+@dataclass(frozen=True, slots=True)
+class ChainQuotes:
+    quotes: BuiltQuotes
+    rule: NDArray[np.int8]
+    exemption: NDArray[np.int8]
+    theo: F64
+
+    @property
+    def accepted(self) -> NDArray[np.bool_]:
+        has_side = (self.quotes.bid_px != NO_PRICE) | (self.quotes.ask_px != NO_PRICE)
+        return (self.rule == Rule.ACCEPT) & has_side
+
+    def rejections(self) -> dict[int, Rule]:
+        return {int(i): Rule(int(self.rule[i])) for i in np.flatnonzero(self.rule)}
+
+
+@dataclass
+class ProductQuoter:
+    rules: ChainRules
+    params: QuoteParams
+    model: QuoteModel = QuoteModel.SURFACE
+    surface: Surface | None = None
+    rate: float = 0.015
+    carry: float = 0.0
+    skew_yuan: float = 0.0
+    premium_yuan: float = 0.0
+    _static: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        insts = self.rules.instruments
+        self._static = {
+            "strike": np.array([float(i.strike) if i.strike is not None else np.nan
+                                for i in insts]),
+            "is_call": np.array([i.call_put is not None and i.call_put.value == "call"
+                                 for i in insts]),
+            "on_future": np.array([i.underlying_kind is InstrumentKind.FUTURE for i in insts]),
+            "tick": np.array([float(i.tick) for i in insts]),
+            "prev": np.array([i.prev_close_ticks for i in insts], dtype=np.int64),
+        }
+        self._ids = [i.instrument_id for i in insts]
+        self._expiries = [i.expiry for i in insts]
+
+    def switch(self, model: QuoteModel) -> None:
+        """Change the product's quote model; the next quotes use it."""
+        self.model = QuoteModel(model)
+
+    def theo(self, market: ChainMarket) -> F64:
+        """Theoretical value per contract in yuan (NaN where the model has none)."""
+        s = self._static
+        tick = s["tick"]
+        if self.model is QuoteModel.SURFACE:
+            if self.surface is None:
+                return np.full(len(tick), np.nan)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                k = np.log(s["strike"] / market.underlying_px)
+            vol = self.surface.vols(self._ids, self._expiries, k)
+            bs = bsm(market.underlying_px, s["strike"], market.years, vol, self.rate,
+                     self.carry, s["is_call"]).price
+            b76 = black76(market.underlying_px, s["strike"], market.years, vol, self.rate,
+                          s["is_call"]).price
+            return np.where(s["on_future"], b76, bs)
+        if self.model is QuoteModel.MID_SKEW:
+            two_sided = (market.best_bid != NO_PRICE) & (market.best_ask != NO_PRICE)
+            mid = (market.best_bid + market.best_ask) / 2.0 * tick + self.skew_yuan
+            return np.where(two_sided, mid, np.nan)
+        if self.model is QuoteModel.IOPV:
+            return np.where(market.iopv > 0, market.iopv * tick + self.premium_yuan, np.nan)
+        reference = np.where(market.last_px > 0, market.last_px, s["prev"])
+        return reference * tick + self.premium_yuan
+
+    def quote(self, market: ChainMarket, phase: Phase, *, inventory: F64 | None = None,
+              delta: F64 | None = None) -> ChainQuotes:
+        """Build and gate the whole chain's quotes for `phase`."""
+        theo = self.theo(market)
+        built = build_quotes(self.rules, theo, self.params, phase, inventory=inventory,
+                             delta=delta)
+        none = (built.bid_px == NO_PRICE) & (built.ask_px == NO_PRICE)
+        rule, exemption = self.rules.check(market.phase, market.limit, built.bid_px,
+                                           built.bid_qty, built.ask_px, built.ask_qty,
+                                           market.last_px, market.iopv)
+        # a contract with nothing to quote is not a rejection: it sends nothing
+        rule = np.where(none, Rule.ACCEPT, rule).astype(np.int8)
+        exemption = np.where(none, Exemption.NONE, exemption).astype(np.int8)
+        return ChainQuotes(built, rule, exemption, theo)
+
+
+def phase_codes(phases: list[Phase]) -> I64:
+    return np.array([PHASE_CODE[p] for p in phases], dtype=np.int64)

@@ -1,0 +1,116 @@
+"""Rule packs: the exchanges' market-making numbers as data (configs/rules/*.toml).
+
+The code knows the kinds of obligation (size, spread, coverage, participation, response) and
+their exemptions; every number comes from a pack. Spread limits are kept as exact fractions so
+that a spread equal to the limit passes, whatever the tick.
+"""
+
+from decimal import Decimal
+from fractions import Fraction
+from typing import Annotated, Literal
+
+import msgspec
+
+from core.enums import InstrumentKind, Phase
+
+Share = Annotated[float, msgspec.Meta(ge=0, le=1)]
+PositiveInt = Annotated[int, msgspec.Meta(gt=0)]
+
+
+class _Rule(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    pass
+
+
+class SpreadRule(_Rule, frozen=True, kw_only=True):
+    """ask - bid <= max(pct x basis price, abs_yuan, abs_ticks x tick).
+
+    `basis` is the bid (SSE options: 10% x bid) or the ask (BSE: (ask - bid) / ask <= 2%).
+    `tier_pct` overrides `pct` by contract tier (SSE: near 10%, far 20%); `auction_pct` applies
+    in call auctions when set (BSE: 3%)."""
+
+    basis: Literal["bid", "ask"]
+    pct: Decimal
+    tier_pct: dict[str, Decimal] = {}
+    auction_pct: Decimal | None = None
+    abs_yuan: Decimal = Decimal(0)
+    abs_ticks: int = 0
+
+
+class SizeRule(_Rule, frozen=True, kw_only=True):
+    """Minimum quantity on each side, by phase; `min_amount_yuan` adds a minimum value
+    (price x quantity x multiplier) per side (funds: the average amount per order)."""
+
+    continuous: PositiveInt
+    auction: PositiveInt
+    min_amount_yuan: Decimal = Decimal(0)
+
+
+class CoverageRule(_Rule, frozen=True, kw_only=True):
+    """Share of a product's contracts that must carry a valid quote, by phase."""
+
+    continuous: Share = 0.0
+    opening_auction: Share = 0.0
+    closing_auction: Share = 0.0
+
+
+class ParticipationRule(_Rule, frozen=True, kw_only=True):
+    continuous: Share = 0.0
+    opening_auction: Share = 0.0
+    circuit_breaker_auction: Share = 0.0
+    closing_auction: Share = 0.0
+
+
+class RfqRule(_Rule, frozen=True, kw_only=True):
+    response_s: PositiveInt = 15
+    min_rest_s: PositiveInt = 15
+    rate: Share = 0.0
+
+
+class Exemptions(_Rule, frozen=True, kw_only=True):
+    """When the obligations give way (RULES.md 1.1-1.4).
+
+    `one_side_at_limit`: a contract at limit-up or limit-down may be quoted one side.
+    `cheap_option_bid`: under this ask price (by underlying kind) the bid may be withdrawn.
+    `iopv_deviation`: a fund priced this far from its IOPV may quote the side against the move.
+    `free_phases`: phases in which nothing is owed (ZCE's opening auction)."""
+
+    one_side_at_limit: bool = True
+    cheap_option_bid: dict[str, Decimal] = {}
+    iopv_deviation: Decimal | None = None
+    free_phases: tuple[Phase, ...] = ()
+
+
+class RulePack(_Rule, frozen=True, kw_only=True):
+    name: str
+    venue: str
+    kinds: tuple[InstrumentKind, ...]
+    sources: str
+    spread: SpreadRule
+    size: SizeRule
+    coverage: CoverageRule = CoverageRule()
+    participation: ParticipationRule = ParticipationRule()
+    rfq: RfqRule = RfqRule()
+    exemptions: Exemptions = Exemptions()
+
+    def spread_pct(self, tier: str | None, phase: Phase) -> Fraction:
+        """The percentage part of the spread limit, exactly."""
+        rule = self.spread
+        if phase.is_auction and rule.auction_pct is not None:
+            return Fraction(rule.auction_pct)
+        if tier is not None and tier in rule.tier_pct:
+            return Fraction(rule.tier_pct[tier])
+        return Fraction(rule.pct)
+
+    def spread_floor_ticks(self, tick: Decimal) -> Fraction:
+        """The absolute part of the spread limit in ticks, exactly (0.0025 yuan = 25 ticks
+        of 0.0001)."""
+        return max(Fraction(self.spread.abs_yuan) / Fraction(tick),
+                   Fraction(self.spread.abs_ticks))
+
+    def min_size(self, phase: Phase) -> int:
+        return self.size.auction if phase.is_auction else self.size.continuous
+
+    def coverage_required(self, phase: Phase) -> float:
+        return {Phase.CONTINUOUS: self.coverage.continuous,
+                Phase.OPENING_AUCTION: self.coverage.opening_auction,
+                Phase.CLOSING_AUCTION: self.coverage.closing_auction}.get(phase, 0.0)
