@@ -94,6 +94,7 @@ def build_quotes(rules: ChainRules, theo: F64, params: QuoteParams, phase: Phase
         bid = bid + excess // 2
         ask = ask - (excess - excess // 2)
 
+    worthless_bid = bid < 1  # the model's bid is no price at all
     # inside the price limits, never crossed
     ask = np.minimum(ask, rules.limit_up)
     bid = np.maximum(np.minimum(bid, ask - 1), rules.limit_down)
@@ -104,7 +105,7 @@ def build_quotes(rules: ChainRules, theo: F64, params: QuoteParams, phase: Phase
 
     has_bid = quotable & (bid >= 1) & (bid >= rules.limit_down)
     cheap = (rules.cheap_num > 0) & (ask * rules.cheap_den < rules.cheap_num)
-    has_bid &= ~(cheap & (bid < 1))
+    has_bid &= ~(cheap & worthless_bid)
     has_ask = quotable.copy()
 
     # sizes: the wanted size, at least the phase's minimum and amount, in whole lots

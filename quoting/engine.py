@@ -17,7 +17,7 @@ from enum import StrEnum
 import numpy as np
 from numpy.typing import NDArray
 
-from core.enums import InstrumentKind, Phase
+from core.enums import CallPut, InstrumentKind, Phase
 from quoting.construct import BuiltQuotes, QuoteParams, build_quotes
 from quoting.gate import NO_PRICE, PHASE_CODE, ChainRules, Exemption, Rule
 from quoting.models.black import black76, bsm
@@ -83,9 +83,9 @@ class ProductQuoter:
         self._static = {
             "strike": np.array([float(i.strike) if i.strike is not None else np.nan
                                 for i in insts]),
-            "is_call": np.array([i.call_put is not None and i.call_put.value == "call"
+            "is_call": np.array([i.call_put == CallPut.CALL
                                  for i in insts]),
-            "on_future": np.array([i.underlying_kind is InstrumentKind.FUTURE for i in insts]),
+            "on_future": np.array([i.underlying_kind == InstrumentKind.FUTURE for i in insts]),
             "tick": np.array([float(i.tick) for i in insts]),
             "prev": np.array([i.prev_close_ticks for i in insts], dtype=np.int64),
         }
