@@ -63,7 +63,7 @@ def _floor_div(num: I64, den: I64) -> I64:
 def build_quotes(rules: ChainRules, theo: F64, params: QuoteParams, phase: Phase, *,
                  inventory: F64 | None = None, delta: F64 | None = None) -> BuiltQuotes:
     """Two-sided quotes for the whole chain in `phase` (theo in yuan; NaN = no quote)."""
-    ticks = np.array([float(i.tick) for i in rules.instruments])
+    ticks = rules.tick
     adjusted = theo.astype(np.float64).copy()
     if inventory is not None:
         adjusted -= params.skew_inventory * inventory

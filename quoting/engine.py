@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 from core.enums import CallPut, InstrumentKind, Phase
 from quoting.construct import BuiltQuotes, QuoteParams, build_quotes
 from quoting.gate import NO_PRICE, PHASE_CODE, ChainRules, Exemption, Rule
-from quoting.models.black import black76, bsm
+from quoting.models.black import Greeks, black76, bsm
 from quoting.surface import Surface
 
 F64 = NDArray[np.float64]
@@ -86,11 +86,14 @@ class ProductQuoter:
             "is_call": np.array([i.call_put == CallPut.CALL
                                  for i in insts]),
             "on_future": np.array([i.underlying_kind == InstrumentKind.FUTURE for i in insts]),
-            "tick": np.array([float(i.tick) for i in insts]),
             "prev": np.array([i.prev_close_ticks for i in insts], dtype=np.int64),
         }
         self._ids = [i.instrument_id for i in insts]
         self._expiries = [i.expiry for i in insts]
+        self._all_futures = bool(len(insts)) and bool(self._static["on_future"].all())
+        self.greeks: Greeks | None = None
+        """the price and Greeks of the last `surface` theo, per contract"""
+        self.vol: F64 | None = None
 
     def switch(self, model: QuoteModel) -> None:
         """Change the product's quote model; the next quotes use it."""
@@ -99,18 +102,23 @@ class ProductQuoter:
     def theo(self, market: ChainMarket) -> F64:
         """Theoretical value per contract in yuan (NaN where the model has none)."""
         s = self._static
-        tick = s["tick"]
+        tick = self.rules.tick
         if self.model is QuoteModel.SURFACE:
             if self.surface is None:
                 return np.full(len(tick), np.nan)
             with np.errstate(divide="ignore", invalid="ignore"):
                 k = np.log(s["strike"] / market.underlying_px)
             vol = self.surface.vols(self._ids, self._expiries, k)
-            bs = bsm(market.underlying_px, s["strike"], market.years, vol, self.rate,
-                     self.carry, s["is_call"]).price
-            b76 = black76(market.underlying_px, s["strike"], market.years, vol, self.rate,
-                          s["is_call"]).price
-            return np.where(s["on_future"], b76, bs)
+            self.vol = vol
+            if self._all_futures:
+                self.greeks = black76(market.underlying_px, s["strike"], market.years, vol,
+                                      self.rate, s["is_call"])
+            elif not s["on_future"].any():
+                self.greeks = bsm(market.underlying_px, s["strike"], market.years, vol,
+                                  self.rate, self.carry, s["is_call"])
+            else:
+                raise ValueError("a chain mixes options on futures and on spot")
+            return self.greeks.price
         if self.model is QuoteModel.MID_SKEW:
             two_sided = (market.best_bid != NO_PRICE) & (market.best_ask != NO_PRICE)
             mid = (market.best_bid + market.best_ask) / 2.0 * tick + self.skew_yuan

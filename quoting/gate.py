@@ -101,6 +101,7 @@ class ChainRules:
         self.limit_down = np.array([i.limit_down_ticks or 1 for i in self.instruments],
                                    dtype=np.int64)
         self.lot = np.array([i.lot for i in self.instruments], dtype=np.int64)
+        self.tick = np.array([float(i.tick) for i in self.instruments])
         self.multiplier = np.array([i.multiplier for i in self.instruments], dtype=np.int64)
         pct = {phase: [_ratio(pack.spread_pct(i.tier, phase)) for i in self.instruments]
                for phase in (Phase.CONTINUOUS, Phase.OPENING_AUCTION)}

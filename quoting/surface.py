@@ -111,19 +111,30 @@ class Surface:
     shifts: dict[date, float] = field(default_factory=dict)
     contract_vols: dict[str, float] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self._version = 0
+        self._cache: dict[tuple[str, ...], tuple[int, F64]] = {}
+
+    def _changed(self) -> None:
+        self._version += 1
+
     def set_fit(self, expiry: date, slice_: SviSlice) -> None:
         self.slices[expiry] = slice_
+        self._changed()
 
     def pin(self, expiry: date, slice_: SviSlice) -> None:
         """A trader's own parameters for a slice: a fit no longer replaces them."""
         self.pinned[expiry] = slice_
+        self._changed()
 
     def unpin(self, expiry: date) -> None:
         self.pinned.pop(expiry, None)
+        self._changed()
 
     def shift(self, expiry: date, vol_points: float) -> None:
         """Move a whole slice's volatility by `vol_points` (0.01 = one point)."""
         self.shifts[expiry] = vol_points
+        self._changed()
 
     def override(self, contract: str, vol: float | None) -> None:
         """Pin one contract's volatility (None removes the pin)."""
@@ -133,24 +144,36 @@ class Surface:
             if not vol > 0:
                 raise ValueError(f"vol: {vol} for {contract} must be positive")
             self.contract_vols[contract] = vol
+        self._changed()
 
     def slice(self, expiry: date) -> SviSlice | None:
         return self.pinned.get(expiry) or self.slices.get(expiry)
 
-    def vols(self, contracts: list[str], expiries: list[date], k: F64) -> F64:
-        """Volatility per contract: a pinned contract vol, else its slice (shifted), else NaN."""
-        out = np.full(len(contracts), np.nan)
-        for expiry in set(expiries):
+    def _params(self, contracts: list[str], expiries: list[date]) -> F64:
+        """Per contract: a, b, rho, m, sigma, years, shift, pinned vol (NaN: none); a row of
+        NaN where no slice covers the expiry. Cached until the surface changes."""
+        key = tuple(contracts)
+        cached = self._cache.get(key)
+        if cached is not None and cached[0] == self._version:
+            return cached[1]
+        out = np.full((8, len(contracts)), np.nan)
+        for i, (contract, expiry) in enumerate(zip(contracts, expiries, strict=True)):
             slice_ = self.slice(expiry)
-            if slice_ is None:
-                continue
-            rows = np.array([e == expiry for e in expiries])
-            # the slice's volatility as fitted (its total variance over its own years)
-            out[rows] = slice_.vol(k[rows]) + self.shifts.get(expiry, 0.0)
-        for i, contract in enumerate(contracts):
-            if contract in self.contract_vols:
-                out[i] = self.contract_vols[contract]
+            if slice_ is not None:
+                out[:7, i] = (slice_.a, slice_.b, slice_.rho, slice_.m, slice_.sigma,
+                              slice_.years, self.shifts.get(expiry, 0.0))
+            out[7, i] = self.contract_vols.get(contract, np.nan)
+        self._cache[key] = (self._version, out)
         return out
+
+    def vols(self, contracts: list[str], expiries: list[date], k: F64) -> F64:
+        """Volatility per contract: a pinned contract vol, else its slice (shifted), else NaN.
+        The slice's volatility is as fitted: its total variance over its own years."""
+        a, b, rho, m, sigma, years, shift, pinned = self._params(contracts, expiries)
+        d = k - m
+        w = a + b * (rho * d + np.sqrt(d * d + sigma * sigma))
+        vol = np.sqrt(np.maximum(w, 0.0) / years) + shift
+        return np.where(np.isnan(pinned), vol, pinned)
 
     def arbitrage(self) -> dict[str, list[float]]:
         """Every butterfly and calendar violation of the current slices, by slice."""

@@ -105,6 +105,18 @@ def black76(forward: ArrayLike, strike: ArrayLike, years: ArrayLike, vol: ArrayL
     return Greeks(price, delta, gamma, vega, theta, rho)
 
 
+REASONS = np.array([
+    "",
+    "a forward, strike or discount that is not positive and finite",
+    "no time to expiry",
+    "price below the intrinsic value",
+    "price equals the intrinsic value: no time value",
+    "time value lost in the rounding of the price (too deep in the money)",
+    "price at or above the no-arbitrage upper bound",
+    "did not converge",
+])
+
+
 @dataclass(frozen=True, slots=True)
 class ImpliedVol:
     vol: F64
@@ -115,69 +127,73 @@ class ImpliedVol:
 
 
 def implied_vol(premium: ArrayLike, forward: ArrayLike, strike: ArrayLike, years: ArrayLike,
-                discount: ArrayLike, is_call: ArrayLike, *, tolerance: float = 1e-14
-                ) -> ImpliedVol:
+                discount: ArrayLike, is_call: ArrayLike, *, tolerance: float = 1e-14,
+                guess: ArrayLike | None = None) -> ImpliedVol:
     """The Black volatility that reproduces `premium` (a discounted price) for an option on
-    `forward` (for BSM: spot x exp((rate - carry) x T)); `discount` = exp(-rate x T)."""
+    `forward` (for BSM: spot x exp((rate - carry) x T)); `discount` = exp(-rate x T).
+    `guess` (e.g. the last solution, when a chain is repriced) starts the search near the
+    answer; a NaN guess starts from the default."""
     arrays = _arrays(premium, forward, strike, years, discount, is_call)
     shape = arrays[0].shape
     p, f, k, t, d, call = (a.ravel() for a in arrays)  # the search indexes a flat array
     call = call.astype(bool)
-    reason = np.full(p.shape, "", dtype=object)
-    bad_input = ~((f > 0) & (k > 0) & (d > 0) & np.isfinite(p) & np.isfinite(f)
-                  & np.isfinite(k) & np.isfinite(t))
-    reason[bad_input] = "a forward, strike or discount that is not positive and finite"
-    expired = ~bad_input & (t <= 0)
-    reason[expired] = "no time to expiry"
-    undiscounted = p / np.where(d > 0, d, 1.0)
-    # the out-of-the-money twin: same time value, no cancellation against the intrinsic
-    itm_call = call & (f > k)
-    itm_put = ~call & (k > f)
-    otm_call = np.where(itm_put, True, np.where(itm_call, False, call))
-    time_value = undiscounted - np.where(call, np.maximum(f - k, 0.0), np.maximum(k - f, 0.0))
-    upper = np.where(otm_call, f, k)
-    todo = reason == ""
-    reason[todo & (time_value < 0)] = "price below the intrinsic value"
-    reason[todo & (time_value == 0)] = "price equals the intrinsic value: no time value"
-    # deep in the money the time value can sink below the precision of the price itself
-    intrinsic = undiscounted - time_value
-    lost = todo & (time_value > 0) & (time_value <= 1e-12 * intrinsic)
-    reason[lost] = "time value lost in the rounding of the price (too deep in the money)"
-    reason[todo & (time_value >= upper)] = "price at or above the no-arbitrage upper bound"
-    todo = reason == ""
-
-    s = np.full(p.shape, np.nan)
-    x = np.log(np.where(todo, f / k, 1.0))  # log-moneyness
-    target = np.log(np.where(todo, time_value, 1.0))
-    # start at the inflection point sqrt(2|x|), or the at-the-money approximation near it
-    start = np.maximum(np.sqrt(2.0 * np.abs(x)), SQRT_2PI * np.where(todo, time_value, 0.0) / f)
-    s[todo] = np.clip(start[todo], 1e-8, MAX_STDEV)
-    lo = np.zeros(p.shape)
-    hi = np.full(p.shape, MAX_STDEV)
-    active = todo.copy()
-    iterations = 0
-    for iterations in range(1, MAX_ITERATIONS + 1):  # noqa: B007 (reported below)
-        if not active.any():
-            break
-        sa, fa, ka, ca = s[active], f[active], k[active], otm_call[active]
-        value, d1, *_ = _black(fa, ka, sa, ca)
-        with np.errstate(divide="ignore"):
-            g = np.log(value) - target[active]
-        slope = fa * _pdf(d1) / np.where(value > 0, value, np.inf)
-        below = g < 0
-        lo_a = np.where(below, sa, lo[active])
-        hi_a = np.where(below, hi[active], sa)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            step = np.where(slope > 0, g / slope, np.inf)
-        proposal = sa - step
-        bisect = ~np.isfinite(proposal) | (proposal <= lo_a) | (proposal >= hi_a)
-        new = np.where(bisect, 0.5 * (lo_a + hi_a), proposal)
-        done = (np.abs(g) <= tolerance) | (np.abs(new - sa) <= tolerance * np.maximum(sa, 1e-300))
-        index = np.flatnonzero(active)
-        s[index] = np.where(done, sa, new)
-        lo[index], hi[index] = lo_a, hi_a
-        active[index[done]] = False
-    failed = active & todo
-    reason[failed] = "did not converge"
-    vol = np.where(todo & ~failed, s / np.sqrt(np.where(t > 0, t, 1.0)), np.nan)
-    return ImpliedVol(vol.reshape(shape), reason.astype(str).reshape(shape), iterations)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        code = np.zeros(p.shape, dtype=np.int8)  # an index into REASONS; 0 = solved
+        ok_input = ((f > 0) & (k > 0) & (d > 0) & np.isfinite(p) & np.isfinite(f)
+                    & np.isfinite(k) & np.isfinite(t))
+        code[~ok_input] = 1
+        code[ok_input & (t <= 0)] = 2
+        undiscounted = p / d
+        # the out-of-the-money twin: same time value, no cancellation against the intrinsic
+        intrinsic = np.maximum(np.where(call, f - k, k - f), 0.0)
+        time_value = undiscounted - intrinsic
+        otm_call = f <= k
+        upper = np.where(otm_call, f, k)
+        free = code == 0
+        code[free & (time_value >= upper)] = 6
+        # deep in the money the time value can sink below the precision of the price itself
+        code[free & (time_value > 0) & (time_value <= 1e-12 * intrinsic)] = 5
+        code[free & (time_value == 0)] = 4
+        code[free & (time_value < 0)] = 3
+        rows = np.flatnonzero(code == 0)
+        fr, kr, tv = f[rows], k[rows], time_value[rows]
+        tr = np.log(tv)
+        # start at the inflection point sqrt(2|x|), or the at-the-money approximation
+        sr = np.maximum(np.sqrt(2.0 * np.abs(np.log(fr / kr))), SQRT_2PI * tv / fr)
+        if guess is not None:
+            warm = (np.broadcast_to(np.asarray(guess, dtype=np.float64), shape).ravel()[rows]
+                    * np.sqrt(t[rows]))
+            sr = np.where(np.isfinite(warm) & (warm > 0), warm, sr)
+        sr = np.clip(sr, 1e-8, MAX_STDEV)
+        sign = np.where(otm_call[rows], 1.0, -1.0)
+        lor, hir = np.zeros(rows.size), np.full(rows.size, MAX_STDEV)
+        active = np.ones(rows.size, dtype=bool)
+        log_moneyness = np.log(fr / kr)
+        iterations = 0
+        for iterations in range(1, MAX_ITERATIONS + 1):  # noqa: B007 (reported below)
+            if not active.any():
+                break
+            d1 = log_moneyness / sr + 0.5 * sr
+            d2 = d1 - sr
+            value = sign * (fr * ndtr(sign * d1) - kr * ndtr(sign * d2))
+            g = np.log(value) - tr
+            # Halley's step on the log price: g' = b'/b, g'' = b''/b - g'^2, with
+            # b' = F n(d1) and b'' = b' d1 d2 / s
+            slope = fr * _pdf(d1) / value
+            curve = slope * d1 * d2 / sr - slope * slope
+            step = g / slope / (1.0 - 0.5 * g * curve / (slope * slope))
+            below = g < 0
+            lor = np.where(below & active, sr, lor)
+            hir = np.where(~below & active, sr, hir)
+            proposal = sr - step
+            bisect = ~np.isfinite(proposal) | (proposal <= lor) | (proposal >= hir)
+            new = np.where(bisect, 0.5 * (lor + hir), proposal)
+            done = (np.abs(g) <= tolerance) | (np.abs(new - sr) <= tolerance * sr)
+            sr = np.where(active & ~done, new, sr)
+            active &= ~done
+        code[rows[active]] = 7
+        vol = np.full(p.shape, np.nan)
+        vol[rows] = sr / np.sqrt(t[rows])
+        vol[code != 0] = np.nan
+    reason = REASONS[code]
+    return ImpliedVol(vol.reshape(shape), reason.reshape(shape), iterations)
