@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 
 from core.enums import CallPut, InstrumentKind, Phase
 from quoting.construct import BuiltQuotes, QuoteParams, build_quotes
+from quoting.coverage import CoverageCheck, check_withdrawal
 from quoting.gate import NO_PRICE, PHASE_CODE, ChainRules, Exemption, Rule
 from quoting.models.black import Greeks, black76, bsm
 from quoting.surface import Surface
@@ -98,6 +99,43 @@ class ProductQuoter:
     def switch(self, model: QuoteModel) -> None:
         """Change the product's quote model; the next quotes use it."""
         self.model = QuoteModel(model)
+
+    def rows(self, contracts: list[str] | None) -> NDArray[np.int64]:
+        """The rows of `contracts`, or of every contract of the product (None)."""
+        if contracts is None:
+            return np.arange(len(self._ids))
+        unknown = [c for c in contracts if c not in self.rules.index]
+        if unknown:
+            raise KeyError(f"contracts not in {self.rules.pack.name} chain: {unknown}")
+        return np.array([self.rules.index[c] for c in contracts], dtype=np.int64)
+
+    def configure(self, contracts: list[str] | None = None, **values: float) -> None:
+        """Set quote parameters (width_ticks, width_pct, size, skew_inventory, skew_delta) for
+        some contracts, or for the whole product / underlying (None)."""
+        rows = self.rows(contracts)
+        for name, value in values.items():
+            if name not in ("width_ticks", "width_pct", "size", "skew_inventory",
+                            "skew_delta"):
+                raise KeyError(f"{name}: not a quote parameter")
+            if name in ("width_ticks", "size") and (value != int(value) or value <= 0):
+                raise ValueError(f"{name}: {value} must be a positive whole number")
+            getattr(self.params, name)[rows] = value
+
+    def enable(self, contracts: list[str] | None = None) -> None:
+        self.params.enabled[self.rows(contracts)] = True
+
+    def disable(self, contracts: list[str] | None, *, live_valid: set[str], phase: Phase,
+                override: bool, now_ns: int, phase_ends_ns: int | None) -> CoverageCheck:
+        """Stop quoting some contracts (or all): refused by the coverage guard when it would
+        take the product under its coverage obligation, unless `override`."""
+        rows = self.rows(contracts)
+        withdraw = {self._ids[i] for i in rows}
+        check = check_withdrawal(self.rules.instruments[0].product if self._ids else "",
+                                 self._ids, live_valid, withdraw, phase, self.rules.pack,
+                                 override=override, now_ns=now_ns, phase_ends_ns=phase_ends_ns)
+        if check.allowed:
+            self.params.enabled[rows] = False
+        return check
 
     def theo(self, market: ChainMarket) -> F64:
         """Theoretical value per contract in yuan (NaN where the model has none)."""

@@ -119,7 +119,7 @@ class Market:
             return self.underlying_px(inst.instrument_id, ts_ns)
         assert inst.underlying and inst.strike is not None and inst.expiry is not None
         under = self.underlying_px(inst.underlying, ts_ns)
-        years = max((self._expiry_ns(inst.expiry) - ts_ns) / YEAR_NS, 0.0)
+        years = max((self.expiry_ns(inst.expiry) - ts_ns) / YEAR_NS, 0.0)
         return self._option(inst.underlying, inst.underlying_kind, under, float(inst.strike),
                             years, inst.call_put is CallPut.CALL)
 
@@ -134,7 +134,7 @@ class Market:
         def settle(spec: OptionSpec, day: date) -> Decimal:
             kind = instruments_by_symbol.get(spec.underlying, InstrumentKind.FUTURE)
             prev_close = datetime.combine(day - timedelta(days=1), CLOSE, tzinfo=self._tz)
-            years = max((self._expiry_ns(spec.expiry) - int(prev_close.timestamp()) * NS_PER_S)
+            years = max((self.expiry_ns(spec.expiry) - int(prev_close.timestamp()) * NS_PER_S)
                         / YEAR_NS, 0.0)
             value = self._option(spec.underlying, kind, float(spec.underlying_px),
                                  float(spec.strike), years, spec.call_put is CallPut.CALL)
@@ -156,5 +156,5 @@ class Market:
         return bsm_price(spot=under, strike=strike, years=years, vol=vol, rate=dyn.rate,
                          carry=dyn.carry, is_call=is_call)
 
-    def _expiry_ns(self, expiry: date) -> int:
+    def expiry_ns(self, expiry: date) -> int:
         return int(datetime.combine(expiry, CLOSE, tzinfo=self._tz).timestamp()) * NS_PER_S

@@ -4,6 +4,7 @@ import math
 from datetime import date
 
 import numpy as np
+import pytest
 
 from adapters.refdata.loader import load_rule_pack
 from core.enums import Phase
@@ -73,3 +74,27 @@ def test_contracts_without_a_theo_send_nothing_and_are_not_rejections():
     q.switch(QuoteModel.MID_SKEW)
     result = q.quote(market(), Phase.CONTINUOUS)
     assert result.rejections() == {} and not result.accepted.any()
+
+
+def test_parameters_are_set_per_contract_or_for_the_whole_underlying():
+    q = quoter()
+    q.configure(None, width_ticks=10, size=20)
+    q.configure(["C1"], width_ticks=4)
+    assert list(q.params.width_ticks) == [10, 4, 10] and list(q.params.size) == [20] * 3
+    with pytest.raises(ValueError, match=r"size: 0\.5"):
+        q.configure(["C0"], size=0.5)
+    with pytest.raises(KeyError, match="not in sse-options chain"):
+        q.configure(["NOPE"], size=10)
+
+
+def test_disabling_under_the_coverage_obligation_needs_an_override():
+    q = quoter()
+    live = {"C0", "C1", "C2"}
+    refused = q.disable(["C0"], live_valid=live, phase=Phase.CONTINUOUS, override=False,
+                        now_ns=0, phase_ends_ns=None)
+    assert not refused.allowed and q.params.enabled.all()  # 2 of 3 < 80%
+    done = q.disable(["C0"], live_valid=live, phase=Phase.CONTINUOUS, override=True,
+                     now_ns=0, phase_ends_ns=None)
+    assert done.allowed and done.alert and not q.params.enabled[0]
+    q.enable(["C0"])
+    assert q.params.enabled.all()
