@@ -25,6 +25,7 @@ test: lint
 bench: $(STAMP)
 	$(VENV)/bin/python bench/matching.py
 	$(VENV)/bin/python bench/stepfile_link.py
+	$(VENV)/bin/python bench/quoting_chain.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
