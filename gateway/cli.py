@@ -8,6 +8,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import msgspec
@@ -96,6 +97,27 @@ def build_parser() -> argparse.ArgumentParser:
     price.add_argument("--json", action="store_true")
     price.set_defaults(handler=_price)
 
+    obligations = commands.add_parser(
+        "obligations", help="the exchanges' market-maker evaluation of a quote timeline")
+    ob_commands = obligations.add_subparsers(dest="ob_command", required=True,
+                                             metavar="OBLIGATIONS_COMMAND")
+    evaluate = ob_commands.add_parser(
+        "evaluate", help="evaluate a quote timeline (TIMELINE.md) under a rule pack",
+        description="Compute every indicator of a rule pack over a quote timeline, as the "
+                    "exchange computes it, and print the figures (one JSON object with --json).")
+    evaluate.add_argument("--rules", required=True, metavar="PACK",
+                          help="sse-options, bse-stocks, sse-etf, zce-futures or zce-options")
+    evaluate.add_argument("--timeline", type=Path, required=True)
+    evaluate.add_argument("--peer-volume", type=Decimal, default=None,
+                          help="sse-options: the primary market makers' average volume, for "
+                               "the volume adjustment of the grade")
+    evaluate.add_argument("--letters", type=int, default=0,
+                          help="sse-options: written supervision letters in the period")
+    evaluate.add_argument("--annual", action="store_true",
+                          help="sse-options: grade each month and fold them into the year")
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.set_defaults(handler=_obligations_evaluate)
+
     eod = commands.add_parser("eod", help="the exchange's end-of-day (EzTrans) files")
     eod_commands = eod.add_subparsers(dest="eod_command", required=True, metavar="EOD_COMMAND")
     contracts = eod_commands.add_parser(
@@ -155,6 +177,54 @@ def _price(args: argparse.Namespace) -> int:
     else:
         for key, value in out.items():
             sys.stdout.write(f"{key:>12}: {value}\n")
+    return 0
+
+
+def _obligations_evaluate(args: argparse.Namespace) -> int:
+    from adapters.refdata.loader import RULE_PACKS, load_rule_pack  # noqa: PLC0415
+    from quoting.obligations import bse_stocks, sse_options  # noqa: PLC0415
+    from quoting.obligations.timeline import parse, split_by_month  # noqa: PLC0415
+
+    if args.rules not in RULE_PACKS:
+        raise CliError(f"--rules: {args.rules!r} is not one of {', '.join(RULE_PACKS)}")
+    if args.rules not in ("sse-options", "bse-stocks"):
+        raise CliError(f"--rules: the {args.rules} evaluation is not built yet (sse-options "
+                       "and bse-stocks are)")
+    if args.letters < 0:
+        raise CliError(f"--letters: {args.letters} must be zero or more")
+    pack = load_rule_pack(args.rules, args.config_dir)
+    try:
+        with args.timeline.open("rb") as fh:
+            timeline = parse(fh)
+    except OSError as exc:
+        raise CliError(f"--timeline: {exc}") from exc
+    except ValueError as exc:
+        raise CliError(f"{args.timeline}: {exc}") from exc
+    if args.rules == "bse-stocks":
+        result = bse_stocks.evaluate(timeline, pack)
+    elif args.annual:
+        months = {m: sse_options.evaluate(part, pack, peer_volume=args.peer_volume)
+                  for m, part in split_by_month(timeline).items()}
+        products = sorted({p for r in months.values() for p in r["products"]})
+        result = {"rules": pack.name, "products": {}}
+        for product in products:
+            monthly = {m: r["products"][product]["grade"] for m, r in months.items()
+                       if product in r["products"]}
+            result["products"][product] = {
+                "months": monthly,
+                "annual_grade": sse_options.annual_grade(list(monthly.values()),
+                                                         letters=args.letters)}
+    else:
+        result = sse_options.evaluate(timeline, pack, peer_volume=args.peer_volume,
+                                      letters=args.letters)
+    if args.json:
+        sys.stdout.write(msgspec.json.encode(result).decode() + "\n")
+    else:
+        for product, figures in result["products"].items():
+            sys.stdout.write(f"{product}\n")
+            for key, value in figures.items():
+                if key not in ("days", "months"):
+                    sys.stdout.write(f"  {key}: {value}\n")
     return 0
 
 

@@ -80,6 +80,40 @@ class Exemptions(_Rule, frozen=True, kw_only=True):
     free_phases: tuple[Phase, ...] = ()
 
 
+class Grading(_Rule, frozen=True, kw_only=True):
+    """SSE's monthly grade (002 ch. 5): spread ratio and weighted participation bands, the
+    volume adjustment, and the annual fold."""
+
+    spread_excellent: Decimal = Decimal("0.60")
+    spread_pass: Decimal = Decimal("1.00")
+    participation_excellent: Decimal = Decimal("0.80")
+    participation_pass: Decimal = Decimal("0.70")
+    volume_up: Decimal = Decimal("1.25")
+    volume_down: Decimal = Decimal("0.50")
+
+
+class Evaluation(_Rule, frozen=True, kw_only=True):
+    """How the exchange evaluates what was shown (windows, weights, deductions)."""
+
+    opening_window_s: int = 300
+    closing_window_s: int = 60
+    circuit_breaker_window_s: int = 60
+    weights: tuple[Decimal, Decimal, Decimal] = (Decimal("0.05"), Decimal("0.10"),
+                                                  Decimal("0.85"))
+    composite_floor: Decimal = Decimal("0.30")
+    closing_factors: tuple[tuple[Decimal, Decimal], ...] = (
+        (Decimal("1.0"), Decimal("1.0")), (Decimal("0.9"), Decimal("0.9")),
+        (Decimal("0.8"), Decimal("0.8")))
+    """(closing participation at least, factor), highest first; below the last: 0"""
+    grading: Grading = Grading()
+    opening_at: str = "09:20:00"
+    closing_at: str = "14:58:00"
+    top_up_cap_s: int = 120
+    deduction_step: Decimal = Decimal("0.05")
+    deduction_points: dict[str, int] = msgspec.field(
+        default_factory=lambda: {"opening": 2, "closing": 2, "continuous": 1})
+
+
 class RulePack(_Rule, frozen=True, kw_only=True):
     name: str
     venue: str
@@ -91,6 +125,7 @@ class RulePack(_Rule, frozen=True, kw_only=True):
     participation: ParticipationRule = ParticipationRule()
     rfq: RfqRule = RfqRule()
     exemptions: Exemptions = Exemptions()
+    evaluation: Evaluation = Evaluation()
 
     def spread_pct(self, tier: str | None, phase: Phase) -> Fraction:
         """The percentage part of the spread limit, exactly."""
