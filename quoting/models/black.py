@@ -57,29 +57,23 @@ def _black(forward: F64, strike: F64, stdev: F64, is_call: NDArray[np.bool_]) ->
 
 def bsm(spot: ArrayLike, strike: ArrayLike, years: ArrayLike, vol: ArrayLike, rate: ArrayLike,
         carry: ArrayLike, is_call: ArrayLike) -> Greeks:
-    """Black-Scholes-Merton price and Greeks; `carry` is the continuous dividend yield."""
+    """Black-Scholes-Merton price and Greeks; `carry` is the continuous dividend yield.
+
+    BSM is Black-76 on the forward F = S exp((r - q) T): the price is the same, and the
+    spot Greeks follow from dF/dS = exp((r - q) T), dF/dT = (r - q) F and dF/dr = T F."""
     s, k, t, v, r, q, call = _arrays(spot, strike, years, vol, rate, carry, is_call)
-    call = call.astype(bool)
     t = np.maximum(t, 0.0)
-    disc_r, disc_q = np.exp(-r * t), np.exp(-q * t)
-    forward = s * disc_q / disc_r
-    stdev = v * np.sqrt(t)
-    live = stdev > 0
-    undiscounted, d1, _, nd1, nd2, sign = _black(forward, k, stdev, call)
-    price = disc_r * undiscounted
-    safe_stdev = np.where(live, stdev, 1.0)
-    safe_t = np.where(t > 0, t, 1.0)
-    pdf = np.where(live, _pdf(d1), 0.0)
-    exercised = np.where(sign * (forward - k) > 0, 1.0, 0.0)
-    delta = sign * disc_q * np.where(live, nd1, exercised)
-    gamma = np.where(live, disc_q * pdf / (s * safe_stdev), 0.0)
-    vega = s * disc_q * pdf * np.sqrt(t)
-    decay = np.where(live, -s * disc_q * pdf * v / (2.0 * np.sqrt(safe_t)), 0.0)
-    nd2_live = np.where(live, nd2, exercised)
-    nd1_live = np.where(live, nd1, exercised)
-    theta = decay - sign * r * k * disc_r * nd2_live + sign * q * s * disc_q * nd1_live
-    rho = sign * k * t * disc_r * nd2_live
-    return Greeks(price, delta, gamma, vega, theta, rho)
+    growth = np.exp((r - q) * t)
+    forward = s * growth
+    b = black76(forward, k, t, v, r, call)
+    return Greeks(
+        price=b.price,
+        delta=b.delta * growth,
+        gamma=b.gamma * growth * growth,
+        vega=b.vega,
+        theta=b.theta - b.delta * (r - q) * forward,
+        rho=b.rho + b.delta * t * forward,
+    )
 
 
 def black76(forward: ArrayLike, strike: ArrayLike, years: ArrayLike, vol: ArrayLike,

@@ -71,8 +71,6 @@ class BseStocksEvaluation:
         self.timeline = timeline
         self.pack = pack
         self.offset = timeline.offset or UTC
-        delta = self.offset.utcoffset(None)
-        self._offset_ns = int(delta.total_seconds()) * SECOND_NS if delta else 0
         self.stocks = {c: _Stock(r) for c, r in timeline.contracts.items()}
         ev = pack.evaluation
         self._snap_times = (time.fromisoformat(ev.opening_at), time.fromisoformat(ev.closing_at))
@@ -80,8 +78,7 @@ class BseStocksEvaluation:
         self._scheduled: set[date] = set()
 
     def _day(self, ts_ns: int) -> date:
-        days = (ts_ns + self._offset_ns) // (86_400 * SECOND_NS)
-        return date.fromordinal(date(1970, 1, 1).toordinal() + days)
+        return self.timeline.local_date(ts_ns)
 
     def _local_ns(self, day: date, at: time) -> int:
         return int(datetime.combine(day, at, tzinfo=self.offset).timestamp()) * SECOND_NS

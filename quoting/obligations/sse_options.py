@@ -108,8 +108,6 @@ class SseOptionsEvaluation:
         self.timeline = timeline
         self.pack = pack
         self.offset = timeline.offset or UTC
-        offset_td = self.offset.utcoffset(None)
-        self._offset_ns = int(offset_td.total_seconds()) * SECOND_NS if offset_td else 0
         tiers = _tiers(list(timeline.contracts.values()))
         self.products: dict[str, _Product] = {}
         self.contracts: dict[str, _Contract] = {}
@@ -127,8 +125,7 @@ class SseOptionsEvaluation:
     # ---- time ---------------------------------------------------------------------------------
 
     def _day(self, ts_ns: int) -> date:
-        days = (ts_ns + self._offset_ns) // (86_400 * SECOND_NS)
-        return date.fromordinal(date(1970, 1, 1).toordinal() + days)
+        return self.timeline.local_date(ts_ns)
 
     def _advance(self, c: _Contract, now: int) -> None:
         """Credit the time since the contract's last change to what it was doing."""

@@ -9,12 +9,15 @@ ordered by time (equal times keep file order).
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Annotated, Literal
 
 import msgspec
 
+SECOND_NS = 1_000_000_000
+MINUTE_NS = 60 * SECOND_NS
+_EPOCH_DAY = date(1970, 1, 1)
 Px = Annotated[Decimal, msgspec.Meta()]
 Size = Annotated[int, msgspec.Meta(ge=0)]
 Level = tuple[Decimal, Size]
@@ -125,6 +128,12 @@ class Timeline:
     """each event's local date (in the offset it was written with)"""
     offset: timezone | None = None
 
+    def local_date(self, ts_ns: int) -> date:
+        """The date of `ts_ns` in the timeline's UTC offset."""
+        delta = (self.offset or UTC).utcoffset(None)
+        shifted = ts_ns + (int(delta.total_seconds()) * SECOND_NS if delta else 0)
+        return _EPOCH_DAY + timedelta(days=shifted // (86_400 * SECOND_NS))
+
 
 def _error(line: int, exc: msgspec.ValidationError | msgspec.DecodeError) -> TimelineError:
     message = str(exc)
@@ -193,9 +202,6 @@ def local_day_start_ns(day: date, offset: timezone | None) -> int:
     moment = datetime(day.year, day.month, day.day, tzinfo=offset or UTC)
     return int(moment.timestamp()) * 1_000_000_000
 
-
-MINUTE_NS = 60 * 1_000_000_000
-SECOND_NS = 1_000_000_000
 
 
 def split_by_month(timeline: Timeline) -> dict[str, Timeline]:

@@ -4,23 +4,11 @@ from datetime import date
 
 import pytest
 
-from adapters.refdata.calendars import build_calendar
-from adapters.refdata.loader import load_config
 from adapters.sim.day import prepare_day, run_day
 from adapters.sim.flow import ReplayError
 from core.enums import Phase
 
 DAY = date(2026, 11, 23)
-
-
-@pytest.fixture(scope="module")
-def config():
-    return load_config()
-
-
-@pytest.fixture(scope="module")
-def calendar(config):
-    return build_calendar(config.holidays)
 
 
 @pytest.fixture(scope="module")

@@ -4,21 +4,9 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from adapters.refdata.calendars import build_calendar
-from adapters.refdata.loader import load_config
 from core.calendar import CalendarError, session_times
 
 CST = timezone(timedelta(hours=8))
-
-
-@pytest.fixture(scope="module")
-def config():
-    return load_config()
-
-
-@pytest.fixture(scope="module")
-def calendar(config):
-    return build_calendar(config.holidays)
 
 
 def test_2026_holidays_come_from_xshg(calendar):
