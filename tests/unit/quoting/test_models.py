@@ -167,3 +167,13 @@ def test_the_price_command_matches_quantlib():
         capture_output=True, text=True, check=False)
     assert bad.returncode == 2 and bad.stdout == ""
     assert "--premium: 0.05: price below the intrinsic value" in bad.stderr
+
+
+@pytest.mark.parametrize(("strike", "is_call"), [(2.5, True), (3.1, False), (4.0, True)])
+def test_the_simulators_scalar_pricer_agrees_with_the_chain_pricer(strike, is_call):
+    from quoting.models import bsm as scalar  # noqa: PLC0415 (the simulator's one-at-a-time pricer)
+
+    ours = float(bsm(3.1, strike, 0.2, 0.25, 0.015, 0.01, is_call).price)
+    theirs = scalar.bsm_price(spot=3.1, strike=strike, years=0.2, vol=0.25, rate=0.015,
+                              carry=0.01, is_call=is_call)
+    assert close(theirs, ours, rel=1e-12)
