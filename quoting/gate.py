@@ -59,6 +59,20 @@ class Exemption(IntEnum):
     IOPV_DEVIATION = 4
 
 
+# plain ints for the vectorised path (enum attribute access is slow in a hot loop)
+(_PHASE, _EMPTY, _PRICE, _QUANTITY, _LIMIT, _CROSSED, _ONE_SIDED, _SIZE, _AMOUNT,
+ _SPREAD) = (int(r) for r in list(Rule)[1:])
+_EXEMPTION_CODES = [int(e) for e in list(Exemption)[1:]]
+
+
+def _first(conditions: list[NDArray[np.bool_]], codes: list[int]) -> NDArray[np.int8]:
+    """Per element, the code of the first true condition, else 0."""
+    out = np.zeros(conditions[0].shape, dtype=np.int8) if conditions else np.zeros(0, np.int8)
+    for mask, code in zip(reversed(conditions), reversed(codes), strict=True):
+        out = np.where(mask, np.int8(code), out)
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class Accept:
     exemption: Exemption = Exemption.NONE
@@ -137,23 +151,25 @@ class ChainRules:
         has_bid, has_ask = bid_px != NO_PRICE, ask_px != NO_PRICE
         free = self.free[phase]
         auction = _AUCTION[phase]
-        rule = np.zeros(self._n, dtype=np.int8)
-        exemption = np.zeros(self._n, dtype=np.int8)
+        conditions: list[NDArray[np.bool_]] = []
+        codes: list[int] = []
 
-        def fail(mask: NDArray[np.bool_], code: Rule) -> None:
-            rule[(rule == 0) & mask] = code
+        def fail(mask: NDArray[np.bool_], code: int) -> None:
+            """Rules are listed in order: a quote is rejected by the first it breaks."""
+            conditions.append(mask)
+            codes.append(code)
 
-        fail(_NO_QUOTES[phase], Rule.PHASE)
-        fail(~has_bid & ~has_ask, Rule.EMPTY)
-        fail((has_bid & (bid_px <= 0)) | (has_ask & (ask_px <= 0)), Rule.PRICE)
+        fail(_NO_QUOTES[phase], _PHASE)
+        fail(~has_bid & ~has_ask, _EMPTY)
+        fail((has_bid & (bid_px <= 0)) | (has_ask & (ask_px <= 0)), _PRICE)
         bad_qty = ((has_bid & ((bid_qty <= 0) | (bid_qty % self.lot != 0)))
                    | (has_ask & ((ask_qty <= 0) | (ask_qty % self.lot != 0))))
-        fail(bad_qty, Rule.QUANTITY)
+        fail(bad_qty, _QUANTITY)
         outside = ((has_bid & ((bid_px > self.limit_up) | (bid_px < self.limit_down)))
                    | (has_ask & ((ask_px > self.limit_up) | (ask_px < self.limit_down))))
-        fail(outside, Rule.LIMIT)
+        fail(outside, _LIMIT)
         both = has_bid & has_ask
-        fail(both & (bid_px >= ask_px), Rule.CROSSED)
+        fail(both & (bid_px >= ask_px), _CROSSED)
 
         # one side: only where an exemption allows it
         one_sided = has_bid ^ has_ask
@@ -165,19 +181,17 @@ class ChainRules:
             moved = np.abs(last_px - iopv) * self.iopv_den >= self.iopv_num * iopv
             up, down = known & moved & (last_px > iopv), known & moved & (last_px < iopv)
             against = (up & has_ask & ~has_bid) | (down & has_bid & ~has_ask)
-        exempt = np.select([free, one_sided & at_limit, one_sided & cheap,
-                            one_sided & against],
-                           [Exemption.FREE_PHASE, Exemption.AT_LIMIT, Exemption.CHEAP_OPTION,
-                            Exemption.IOPV_DEVIATION], Exemption.NONE).astype(np.int8)
+        exempt = _first([free, one_sided & at_limit, one_sided & cheap, one_sided & against],
+                        _EXEMPTION_CODES)
         owed = ~free
-        fail(owed & one_sided & (exempt == Exemption.NONE), Rule.ONE_SIDED)
+        fail(owed & one_sided & (exempt == 0), _ONE_SIDED)
         min_size = self.size_by_phase[phase]
         small = (has_bid & (bid_qty < min_size)) | (has_ask & (ask_qty < min_size))
-        fail(owed & small, Rule.SIZE)
+        fail(owed & small, _SIZE)
         if self.pack.size.min_amount_yuan:
             thin = ((has_bid & (bid_px * bid_qty * self.amount_den < self.amount_num))
                     | (has_ask & (ask_px * ask_qty * self.amount_den < self.amount_num)))
-            fail(owed & thin, Rule.AMOUNT)
+            fail(owed & thin, _AMOUNT)
         pct_num = np.where(auction, self.pct_num[Phase.OPENING_AUCTION],
                            self.pct_num[Phase.CONTINUOUS])
         pct_den = np.where(auction, self.pct_den[Phase.OPENING_AUCTION],
@@ -185,8 +199,9 @@ class ChainRules:
         basis = bid_px if self.pack.spread.basis == "bid" else ask_px
         spread = ask_px - bid_px
         allowed = np.maximum(pct_num * basis * self.floor_den, self.floor_num * pct_den)
-        fail(owed & both & (spread * pct_den * self.floor_den > allowed), Rule.SPREAD)
-        exemption[rule == 0] = exempt[rule == 0]
+        fail(owed & both & (spread * pct_den * self.floor_den > allowed), _SPREAD)
+        rule = _first(conditions, codes)
+        exemption = np.where(rule == 0, exempt, 0).astype(np.int8)
         return rule, exemption
 
     # ---- one quote ---------------------------------------------------------------------------

@@ -23,6 +23,8 @@ F64 = NDArray[np.float64]
 SQRT_2PI = np.sqrt(2.0 * np.pi)
 MAX_STDEV = 50.0
 MAX_ITERATIONS = 100
+CUBIC_STEP = 1e-5
+"""a Halley step this small (relative) leaves an error of the order of its cube"""
 
 
 def _pdf(x: F64) -> F64:
@@ -40,7 +42,20 @@ class Greeks:
 
 
 def _arrays(*values: ArrayLike) -> list[F64]:
-    return [np.asarray(v, dtype=np.float64) for v in np.broadcast_arrays(*values)]
+    """The inputs as float arrays; scalars stay 0-d (numpy broadcasts them in every
+    operation), arrays must broadcast together."""
+    arrays = [np.asarray(v, dtype=np.float64) for v in values]
+    np.broadcast_shapes(*(a.shape for a in arrays))  # a shape mismatch fails here, clearly
+    return arrays
+
+
+def _broadcast(*values: ArrayLike) -> list[F64]:
+    """The inputs as float arrays of one common shape (for searches that index them)."""
+    arrays = [np.asarray(v, dtype=np.float64) for v in values]
+    shape = arrays[0].shape
+    if all(a.shape == shape for a in arrays):
+        return arrays
+    return list(np.broadcast_arrays(*arrays))
 
 
 def _black(forward: F64, strike: F64, stdev: F64, is_call: NDArray[np.bool_]) -> tuple[F64, ...]:
@@ -83,8 +98,18 @@ def black76(forward: ArrayLike, strike: ArrayLike, years: ArrayLike, vol: ArrayL
     call = call.astype(bool)
     t = np.maximum(t, 0.0)
     disc = np.exp(-r * t)
-    stdev = v * np.sqrt(t)
+    root_t = np.sqrt(t)
+    stdev = v * root_t
     live = stdev > 0
+    if live.all():  # the usual case: no expired or zero-vol contract to guard
+        d1 = np.log(f / k) / stdev + 0.5 * stdev
+        sign = np.where(call, 1.0, -1.0)
+        nd1 = ndtr(sign * d1)
+        price = disc * sign * (f * nd1 - k * ndtr(sign * (d1 - stdev)))
+        pdf = np.exp(-0.5 * d1 * d1) / SQRT_2PI
+        disc_pdf = disc * pdf
+        return Greeks(price, sign * disc * nd1, disc_pdf / (f * stdev), f * disc_pdf * root_t,
+                      -f * disc_pdf * v / (2.0 * root_t) + r * price, -t * price)
     undiscounted, d1, _, nd1, _, sign = _black(f, k, stdev, call)
     price = disc * undiscounted
     safe_stdev = np.where(live, stdev, 1.0)
@@ -93,7 +118,7 @@ def black76(forward: ArrayLike, strike: ArrayLike, years: ArrayLike, vol: ArrayL
     exercised = np.where(sign * (f - k) > 0, 1.0, 0.0)
     delta = sign * disc * np.where(live, nd1, exercised)
     gamma = np.where(live, disc * pdf / (f * safe_stdev), 0.0)
-    vega = f * disc * pdf * np.sqrt(t)
+    vega = f * disc * pdf * root_t
     theta = np.where(live, -f * disc * pdf * v / (2.0 * np.sqrt(safe_t)), 0.0) + r * price
     rho = -t * price
     return Greeks(price, delta, gamma, vega, theta, rho)
@@ -121,13 +146,13 @@ class ImpliedVol:
 
 
 def implied_vol(premium: ArrayLike, forward: ArrayLike, strike: ArrayLike, years: ArrayLike,
-                discount: ArrayLike, is_call: ArrayLike, *, tolerance: float = 1e-14,
+                discount: ArrayLike, is_call: ArrayLike, *, tolerance: float = 1e-12,
                 guess: ArrayLike | None = None) -> ImpliedVol:
     """The Black volatility that reproduces `premium` (a discounted price) for an option on
     `forward` (for BSM: spot x exp((rate - carry) x T)); `discount` = exp(-rate x T).
     `guess` (e.g. the last solution, when a chain is repriced) starts the search near the
     answer; a NaN guess starts from the default."""
-    arrays = _arrays(premium, forward, strike, years, discount, is_call)
+    arrays = _broadcast(premium, forward, strike, years, discount, is_call)
     shape = arrays[0].shape
     p, f, k, t, d, call = (a.ravel() for a in arrays)  # the search indexes a flat array
     call = call.astype(bool)
@@ -160,34 +185,43 @@ def implied_vol(premium: ArrayLike, forward: ArrayLike, strike: ArrayLike, years
             sr = np.where(np.isfinite(warm) & (warm > 0), warm, sr)
         sr = np.clip(sr, 1e-8, MAX_STDEV)
         sign = np.where(otm_call[rows], 1.0, -1.0)
+        sf, sk = sign * fr, sign * kr
         lor, hir = np.zeros(rows.size), np.full(rows.size, MAX_STDEV)
-        active = np.ones(rows.size, dtype=bool)
         log_moneyness = np.log(fr / kr)
+        solved = np.full(p.shape, np.nan)
+        left = rows  # the rows still being solved; the converged leave the arrays
         iterations = 0
         for iterations in range(1, MAX_ITERATIONS + 1):  # noqa: B007 (reported below)
-            if not active.any():
+            if not left.size:
                 break
             d1 = log_moneyness / sr + 0.5 * sr
             d2 = d1 - sr
-            value = sign * (fr * ndtr(sign * d1) - kr * ndtr(sign * d2))
+            value = sf * ndtr(sign * d1) - sk * ndtr(sign * d2)
             g = np.log(value) - tr
             # Halley's step on the log price: g' = b'/b, g'' = b''/b - g'^2, with
             # b' = F n(d1) and b'' = b' d1 d2 / s
-            slope = fr * _pdf(d1) / value
-            curve = slope * d1 * d2 / sr - slope * slope
-            step = g / slope / (1.0 - 0.5 * g * curve / (slope * slope))
+            slope = fr * np.exp(-0.5 * d1 * d1) / (SQRT_2PI * value)
+            slope2 = slope * slope
+            step = g / slope / (1.0 - 0.5 * g * (slope * d1 * d2 / sr - slope2) / slope2)
             below = g < 0
-            lor = np.where(below & active, sr, lor)
-            hir = np.where(~below & active, sr, hir)
-            proposal = sr - step
-            bisect = ~np.isfinite(proposal) | (proposal <= lor) | (proposal >= hir)
-            new = np.where(bisect, 0.5 * (lor + hir), proposal)
-            done = (np.abs(g) <= tolerance) | (np.abs(new - sr) <= tolerance * sr)
-            sr = np.where(active & ~done, new, sr)
-            active &= ~done
-        code[rows[active]] = 7
-        vol = np.full(p.shape, np.nan)
-        vol[rows] = sr / np.sqrt(t[rows])
+            lor = np.where(below, sr, lor)
+            hir = np.where(below, hir, sr)
+            new = sr - step
+            bisect = ~((new > lor) & (new < hir))  # also catches NaN
+            new = np.where(bisect, 0.5 * (lor + hir), new)
+            # done: the price fits, or Halley's step was small enough that the cubic
+            # convergence puts the next point within the tolerance (take that point)
+            fits = np.abs(g) <= tolerance
+            done = fits | (~bisect & (np.abs(new - sr) <= CUBIC_STEP * sr))
+            if done.any():
+                solved[left[done]] = np.where(fits, sr, new)[done]
+                keep = ~done
+                left, sr, new = left[keep], sr[keep], new[keep]
+                fr, tr, sign, sf, sk = fr[keep], tr[keep], sign[keep], sf[keep], sk[keep]
+                lor, hir, log_moneyness = lor[keep], hir[keep], log_moneyness[keep]
+            sr = new
+        code[left] = 7
+        vol = solved / np.sqrt(np.where(t > 0, t, 1.0))
         vol[code != 0] = np.nan
     reason = REASONS[code]
     return ImpliedVol(vol.reshape(shape), reason.reshape(shape), iterations)
