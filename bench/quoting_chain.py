@@ -99,16 +99,6 @@ def main() -> None:
         assert quoter.greeks is not None
         return int(result.accepted.sum()) + int(np.isfinite(ivs.vol).sum())
 
-    reprice()
-    times = []
-    for _ in range(args.chains):
-        start = time.perf_counter_ns()
-        reprice()
-        times.append(time.perf_counter_ns() - start)
-    times.sort()
-    p50, p99 = statistics.median(times) / 1e6, times[int(len(times) * 0.99) - 1] / 1e6
-    result = quoter.quote(market, Phase.CONTINUOUS)
-    accepted = int(result.accepted.sum())
 
     # QuantLib, one option at a time: price, Greeks and the implied vol from the market mid
     ql.Settings.instance().evaluationDate = ql.Date(TODAY.day, TODAY.month, TODAY.year)
@@ -139,21 +129,37 @@ def main() -> None:
             option.rho()
             option.impliedVolatility(float(mid), process, 1e-8, 200, 1e-4, 5.0)
 
-    loops = []
-    for _ in range(5):
+    reprice()
+    loop()
+    # interleaved, so both see the same machine: per round a batch of 50 chain repricings
+    # (each timed) and one QuantLib pass; the ratio is taken per round, then its median
+    times: list[int] = []
+    loops: list[int] = []
+    ratios: list[float] = []
+    for _ in range(max(args.chains // 50, 5)):
+        batch = []
+        for _ in range(50):
+            start = time.perf_counter_ns()
+            reprice()
+            batch.append(time.perf_counter_ns() - start)
         start = time.perf_counter_ns()
         loop()
         loops.append(time.perf_counter_ns() - start)
-    per_option = statistics.median(loops) / 1e6
+        ratios.append(loops[-1] / statistics.median(batch))
+        times += batch
+    times.sort()
+    p50, p99 = statistics.median(times) / 1e6, times[int(len(times) * 0.99) - 1] / 1e6
+    accepted = int(quoter.quote(market, Phase.CONTINUOUS).accepted.sum())
+    per_chain = statistics.median(loops) / 1e6
+    ratio = statistics.median(ratios)
     print(f"python {platform.python_version()} on {platform.machine()}, numpy {np.__version__}, "
           f"QuantLib {ql.__version__}; {n} options")
     print(f"reprice + implied vols + build + gate, per chain: p50 {p50:.3f} ms, p99 {p99:.3f} ms "
           f"({accepted} of {n} quotes accepted) (target < {TARGET_MS} ms: "
           f"{'met' if p50 < TARGET_MS else 'MISSED'})")
-    print(f"QuantLib one option at a time (price, Greeks, implied vol): {per_option:.1f} ms "
-          f"per chain")
-    ratio = per_option / p50
-    print(f"ratio: {ratio:.0f}x (target >= {TARGET_RATIO:.0f}x: "
+    print(f"QuantLib one option at a time (price, Greeks, implied vol): {per_chain:.1f} ms "
+          f"per chain (median of {len(loops)} passes, interleaved)")
+    print(f"ratio, median over rounds: {ratio:.0f}x (target >= {TARGET_RATIO:.0f}x: "
           f"{'met' if ratio >= TARGET_RATIO else 'MISSED'})")
 
 
