@@ -11,8 +11,21 @@ import pytest
 from adapters.stepfile.files import REJECTS
 from adapters.stepfile.link import StepFileLink
 from core.clock import RealClock
-from core.enums import CancelReason, ExecType, QuoteStatusCode
-from core.events import ExecutionReport, LinkStatus, MarketData, Quote, QuoteStatus, Rfq
+from core.enums import CancelReason, ExecType, QuoteStatusCode, ScopeKind, Side
+from core.events import (
+    CancelOrder,
+    CancelQuote,
+    ExecutionReport,
+    LinkStatus,
+    MarketData,
+    MassCancel,
+    MassCancelReport,
+    NewOrder,
+    Quote,
+    QuoteStatus,
+    Rfq,
+    Scope,
+)
 from core.ports import LinkState
 from tests.integration.linkkit import day_listing, start_server, stop_server, wait_for
 
@@ -65,6 +78,24 @@ def test_quotes_fills_and_rfq_answers_cross_the_link(tmp_path, ticks, listing):
         ask = min(inst.prev_close_ticks + 5, inst.limit_up_ticks)
         link.submit(quote("r1", bid, ask, rfq_id=rfq.rfq_id, contract=rfq.instrument_id))
         await wait_for(lambda: statuses(events, "r1") == [QuoteStatusCode.ACCEPTED])
+        # a cancel, a hedge order and its cancel, and a mass cancel of the product
+        now = time.time_ns()
+        link.submit(CancelQuote(ts_event=now, ts_init=now, request_id="x1",
+                                instrument_id=rfq.instrument_id, account="MM01"))
+        await wait_for(lambda: QuoteStatusCode.CANCELLED in statuses(events, "r1"))
+        link.submit(NewOrder(ts_event=now, ts_init=now, client_id="h1", instrument_id=CONTRACT,
+                             account="MM01", side=Side.BUY, px_ticks=1, qty=1))
+        await wait_for(lambda: any(isinstance(e, ExecutionReport) and e.client_id == "h1"
+                                   and e.exec_type is ExecType.NEW for e in events))
+        link.submit(CancelOrder(ts_event=now, ts_init=now, request_id="x2", client_id="h1",
+                                instrument_id=CONTRACT, account="MM01"))
+        await wait_for(lambda: any(isinstance(e, ExecutionReport) and e.client_id == "h1"
+                                   and e.exec_type is ExecType.CANCELLED for e in events))
+        link.submit(quote("q3", 100, 200))
+        await wait_for(lambda: statuses(events, "q3") == [QuoteStatusCode.ACCEPTED])
+        link.submit(MassCancel(ts_event=now, ts_init=now, request_id="m1", account="MM01",
+                               scope=Scope(kind=ScopeKind.PRODUCT, value="510050")))
+        await wait_for(lambda: any(isinstance(e, MassCancelReport) for e in events))
         await link.stop()
         return events
 
@@ -75,6 +106,9 @@ def test_quotes_fills_and_rfq_answers_cross_the_link(tmp_path, ticks, listing):
     replaced = [e for e in events if isinstance(e, QuoteStatus) and e.quote_id == "q1"
                 and e.status is QuoteStatusCode.CANCELLED]
     assert [e.cancel_reason for e in replaced] == [CancelReason.REPLACED]
+    report = next(e for e in events if isinstance(e, MassCancelReport))
+    assert "q3" in report.cancelled_quotes
+    assert statuses(events, "q3") == [QuoteStatusCode.ACCEPTED, QuoteStatusCode.CANCELLED]
 
 
 def test_a_killed_simulator_restarts_with_nothing_lost_or_doubled(tmp_path, ticks):
