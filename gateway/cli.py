@@ -182,14 +182,11 @@ def _price(args: argparse.Namespace) -> int:
 
 def _obligations_evaluate(args: argparse.Namespace) -> int:
     from adapters.refdata.loader import RULE_PACKS, load_rule_pack  # noqa: PLC0415
-    from quoting.obligations import bse_stocks, sse_options  # noqa: PLC0415
+    from quoting.obligations import bse_stocks, sse_etf, sse_options, zce  # noqa: PLC0415
     from quoting.obligations.timeline import parse, split_by_month  # noqa: PLC0415
 
     if args.rules not in RULE_PACKS:
         raise CliError(f"--rules: {args.rules!r} is not one of {', '.join(RULE_PACKS)}")
-    if args.rules not in ("sse-options", "bse-stocks"):
-        raise CliError(f"--rules: the {args.rules} evaluation is not built yet (sse-options "
-                       "and bse-stocks are)")
     if args.letters < 0:
         raise CliError(f"--letters: {args.letters} must be zero or more")
     pack = load_rule_pack(args.rules, args.config_dir)
@@ -202,6 +199,10 @@ def _obligations_evaluate(args: argparse.Namespace) -> int:
         raise CliError(f"{args.timeline}: {exc}") from exc
     if args.rules == "bse-stocks":
         result = bse_stocks.evaluate(timeline, pack)
+    elif args.rules in ("zce-futures", "zce-options"):
+        result = zce.evaluate(timeline, pack)
+    elif args.rules == "sse-etf":
+        result = sse_etf.evaluate(timeline, pack)
     elif args.annual:
         months = {m: sse_options.evaluate(part, pack, peer_volume=args.peer_volume)
                   for m, part in split_by_month(timeline).items()}

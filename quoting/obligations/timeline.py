@@ -38,6 +38,8 @@ class ContractRecord(_Event, frozen=True, kw_only=True, tag="contract"):
     strike: Decimal | None = None
     expiry: date | None = None
     tier: Literal["near", "far"] | None = None
+    multiplier: Annotated[int, msgspec.Meta(gt=0)] = 1
+    """contract units per lot (an extension of TIMELINE.md, for amounts); 1 when absent"""
 
 
 class _Timed(_Event, frozen=True, kw_only=True):
