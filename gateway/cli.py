@@ -115,6 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
                           help="sse-options: written supervision letters in the period")
     evaluate.add_argument("--annual", action="store_true",
                           help="sse-options: grade each month and fold them into the year")
+    evaluate.add_argument("--peers", type=Path, default=None,
+                          help="bse-stocks: JSON with the market makers per stock, the other "
+                               "makers' stock counts and turnovers, and supervision, for the "
+                               "quarterly score")
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(handler=_obligations_evaluate)
 
@@ -198,7 +202,13 @@ def _obligations_evaluate(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise CliError(f"{args.timeline}: {exc}") from exc
     if args.rules == "bse-stocks":
-        result = bse_stocks.evaluate(timeline, pack)
+        peers = None
+        if args.peers is not None:
+            try:
+                peers = msgspec.json.decode(args.peers.read_bytes(), type=bse_stocks.Peers)
+            except (OSError, msgspec.DecodeError) as exc:
+                raise CliError(f"--peers: {args.peers}: {exc}") from exc
+        result = bse_stocks.evaluate(timeline, pack, peers)
     elif args.rules in ("zce-futures", "zce-options"):
         result = zce.evaluate(timeline, pack)
     elif args.rules == "sse-etf":

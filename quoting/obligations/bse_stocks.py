@@ -19,6 +19,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from fractions import Fraction
+from typing import Annotated
+
+import msgspec
 
 from quoting.obligations.timeline import (
     SECOND_NS,
@@ -60,6 +63,8 @@ class _Stock:
     fill_ns: int | None = None
     exit_by_fill_ns: int | None = None
     days: dict[date, _Day] = field(default_factory=dict)
+    traded: dict[str, list[Decimal]] = field(default_factory=dict)
+    """quarter (YYYY-Qn) -> [amount bought, amount sold]"""
 
     @property
     def effective(self) -> str:
@@ -161,7 +166,10 @@ class BseStocksEvaluation:
                 case CancelEvent():
                     self._requote(self.stocks[event.contract], now, (), ())
                 case FillEvent():
-                    self.stocks[event.contract].fill_ns = now
+                    stock = self.stocks[event.contract]
+                    stock.fill_ns = now
+                    amounts = stock.traded.setdefault(_quarter(day), [Decimal(0), Decimal(0)])
+                    amounts[event.side == "sell"] += event.price * event.size
                 case PhaseEvent():
                     targets = ([self.stocks[event.contract]] if event.contract is not None else
                                [s for s in self.stocks.values()
@@ -238,6 +246,74 @@ class BseStocksEvaluation:
         return {"days": days_out, "months": months_out, "deductions": total}
 
 
+def _quarter(day: date) -> str:
+    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+
+
+class Peer(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    name: str
+    stocks_first: Annotated[int, msgspec.Meta(ge=0)]
+    stocks_last: Annotated[int, msgspec.Meta(ge=0)]
+    turnover: Annotated[float, msgspec.Meta(ge=0)]
+    """sum over its stocks of min(quarter buy, quarter sell amount) / makers in the stock"""
+
+
+class Peers(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """What the quarterly score needs from outside the timeline (--peers FILE): the number of
+    market makers in each stock, the other makers' figures, and supervision."""
+
+    market_makers: dict[str, Annotated[int, msgspec.Meta(gt=0)]]
+    peers: list[Peer]
+    minor_measures: Annotated[int, msgspec.Meta(ge=0)] = 0
+    major_measures: Annotated[int, msgspec.Meta(ge=0)] = 0
+    sanction: bool = False
+
+
+def quarterly_scores(evaluation: "BseStocksEvaluation", result: dict, peers: Peers) -> dict:
+    """Quarterly score = stock-count score + turnover score - deductions, floored at 0
+    (RULES.md 1.2; 004 s.4: turnover from quarterly totals). Stock count: the mean of the
+    quarter's first and last day, over the largest among market makers, x 50; turnover: per
+    stock min(buy, sell) / makers in the stock, summed, over the largest, x 50; deductions: the
+    months' participation deductions, 10 per minor and 50 per major supervisory measure; a
+    disciplinary sanction sets the quarter to 0. The annual score is the mean of quarters."""
+    quarters: dict[str, dict] = {}
+    for stock in evaluation.stocks.values():
+        code = stock.record.contract
+        days = sorted(d for d, totals in stock.days.items() if totals.traded)
+        for day in days:
+            q = quarters.setdefault(_quarter(day), {"first": None, "last": None, "stocks": {}})
+            q["first"] = min(q["first"] or day, day)
+            q["last"] = max(q["last"] or day, day)
+            q["stocks"].setdefault(code, set()).add(day)
+    out = {}
+    for name, q in sorted(quarters.items()):
+        count = Fraction(sum(q["first"] in d for d in q["stocks"].values())
+                         + sum(q["last"] in d for d in q["stocks"].values()), 2)
+        turnover = Fraction(0)
+        for code in q["stocks"]:
+            buy, sell = evaluation.stocks[code].traded.get(name, [Decimal(0), Decimal(0)])
+            makers = peers.market_makers.get(code)
+            if makers is None:
+                raise ValueError(f"peers: market_makers has no entry for stock {code}")
+            turnover += Fraction(min(buy, sell)) / makers
+        best_count = max([count, *(Fraction(p.stocks_first + p.stocks_last, 2)
+                                   for p in peers.peers)])
+        best_turnover = max([turnover, *(Fraction(p.turnover) for p in peers.peers)])
+        count_score = count / best_count * 50 if best_count else Fraction(0)
+        turnover_score = turnover / best_turnover * 50 if best_turnover else Fraction(0)
+        months = [m for p in result["products"].values() for key, m in p["months"].items()
+                  if _quarter(date.fromisoformat(key + "-01")) == name]
+        deductions = (sum(sum(m["deductions"].values()) for m in months)
+                      + 10 * peers.minor_measures + 50 * peers.major_measures)
+        score = Fraction(0) if peers.sanction else max(
+            count_score + turnover_score - deductions, Fraction(0))
+        out[name] = {"stock_count": float(count), "stock_count_score": float(count_score),
+                     "turnover": float(turnover), "turnover_score": float(turnover_score),
+                     "deductions": deductions, "score": float(score)}
+    annual = sum(q["score"] for q in out.values()) / len(out) if out else None
+    return {"quarters": out, "annual_score": annual}
+
+
 def _reach(levels: tuple, need: int) -> Decimal | None:
     """The price of the level at which the cumulative size first reaches `need`."""
     total = 0
@@ -248,7 +324,10 @@ def _reach(levels: tuple, need: int) -> Decimal | None:
     return None
 
 
-def evaluate(timeline: Timeline, pack: RulePack) -> dict:
+def evaluate(timeline: Timeline, pack: RulePack, peers: Peers | None = None) -> dict:
     evaluation = BseStocksEvaluation(timeline, pack)
     evaluation.run()
-    return evaluation.result()
+    result = evaluation.result()
+    if peers is not None:
+        result["score"] = quarterly_scores(evaluation, result, peers)
+    return result

@@ -126,3 +126,31 @@ def test_a_day_halted_throughout_is_not_a_tradable_day():
     result = run(events)
     assert list(result["days"]) == [d1]
     assert result["months"]["2026-12"]["tradable_days"] == 1
+
+
+def test_the_quarterly_score_by_hand():
+    from quoting.obligations.bse_stocks import Peer, Peers  # noqa: PLC0415
+
+    d = "2026-12-01"
+    body = [quote(d, "09:20:00", *GOOD),
+            {"ts": ts(d, "10:00:00"), "type": "fill", "contract": "S", "side": "sell",
+             "price": 20.3, "size": 1000},
+            {"ts": ts(d, "10:01:00"), "type": "fill", "contract": "S", "side": "buy",
+             "price": 20.0, "size": 500},
+            {"ts": ts(d, "14:50:00"), "type": "cancel", "contract": "S"}]
+    timeline = parse([json.dumps(o).encode() for o in [stock(), *frame(d, body)]])
+    peers = Peers(market_makers={"S": 5},
+                  peers=[Peer(name="X", stocks_first=4, stocks_last=4, turnover=1000.0)])
+    result = evaluate(timeline, PACK, peers)
+    q = result["score"]["quarters"]["2026-Q4"]
+    # turnover: min(bought 10,000, sold 20,300) / 5 makers = 2,000, the largest: 50 points;
+    # stock count 1 against 4: 12.5 points; deductions: closing 0% of 70%: 28
+    assert q["turnover"] == 2000.0 and q["turnover_score"] == 50.0
+    assert q["stock_count_score"] == 12.5 and q["deductions"] == 28
+    assert q["score"] == 34.5 and result["score"]["annual_score"] == 34.5
+    sanctioned = evaluate(timeline, PACK, Peers(market_makers={"S": 5}, peers=[],
+                                                minor_measures=1, sanction=True))
+    assert sanctioned["score"]["quarters"]["2026-Q4"]["score"] == 0.0
+    measured = evaluate(timeline, PACK, Peers(market_makers={"S": 5}, peers=[],
+                                              minor_measures=1))
+    assert measured["score"]["quarters"]["2026-Q4"]["score"] == 50 + 50 - 28 - 10
