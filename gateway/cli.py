@@ -122,6 +122,22 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(handler=_obligations_evaluate)
 
+    report = commands.add_parser("report", help="reports the exchanges and the desk expect")
+    report_commands = report.add_subparsers(dest="report_command", required=True,
+                                            metavar="REPORT")
+    ob_report = report_commands.add_parser(
+        "obligations", help="the daily or monthly obligation report per underlying",
+        description="Write an HTML page with plots and a JSON of the figures per product for a "
+                    "day or a month of a quote timeline.")
+    ob_report.add_argument("--rules", required=True, metavar="PACK")
+    ob_report.add_argument("--timeline", type=Path, required=True)
+    period = ob_report.add_mutually_exclusive_group(required=True)
+    period.add_argument("--day", type=_day)
+    period.add_argument("--month", metavar="YYYY-MM")
+    ob_report.add_argument("--out", type=Path, default=Path("run/reports"))
+    ob_report.add_argument("--json", action="store_true")
+    ob_report.set_defaults(handler=_report_obligations)
+
     eod = commands.add_parser("eod", help="the exchange's end-of-day (EzTrans) files")
     eod_commands = eod.add_subparsers(dest="eod_command", required=True, metavar="EOD_COMMAND")
     contracts = eod_commands.add_parser(
@@ -236,6 +252,38 @@ def _obligations_evaluate(args: argparse.Namespace) -> int:
             for key, value in figures.items():
                 if key not in ("days", "months"):
                     sys.stdout.write(f"  {key}: {value}\n")
+    return 0
+
+
+def _report_obligations(args: argparse.Namespace) -> int:
+    import re  # noqa: PLC0415
+
+    from adapters.refdata.loader import RULE_PACKS, load_rule_pack  # noqa: PLC0415
+    from gateway.reports import ReportError, obligations_report  # noqa: PLC0415
+    from quoting.obligations.timeline import parse  # noqa: PLC0415
+
+    if args.rules not in RULE_PACKS:
+        raise CliError(f"--rules: {args.rules!r} is not one of {', '.join(RULE_PACKS)}")
+    if args.month is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", args.month):
+        raise CliError(f"--month: {args.month!r} is not YYYY-MM")
+    try:
+        with args.timeline.open("rb") as fh:
+            timeline = parse(fh)
+    except OSError as exc:
+        raise CliError(f"--timeline: {exc}") from exc
+    except ValueError as exc:
+        raise CliError(f"{args.timeline}: {exc}") from exc
+    try:
+        written = obligations_report(timeline, load_rule_pack(args.rules, args.config_dir),
+                                     args.out, day=args.day, month=args.month)
+    except ReportError as exc:
+        raise CliError(str(exc)) from exc
+    if args.json:
+        sys.stdout.write(msgspec.json.encode({"files": [str(p) for p in written]}).decode()
+                         + "\n")
+    else:
+        for path in written:
+            sys.stdout.write(f"{path}\n")
     return 0
 
 

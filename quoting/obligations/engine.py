@@ -60,6 +60,8 @@ class ContractState:
     valid_auction: bool = False
     two_sided: bool = False
     ratio: float = 0.0
+    size: int = 0
+    """the smaller best-level size of the standing quote (0: none)"""
     last_ns: int = 0
     last_valid_auction_ns: int = -1
     days: dict[date, DayTotals] = field(default_factory=dict)
@@ -176,6 +178,7 @@ class QuoteTimeEngine:
     def _set_quote(self, c: ContractState, now: int, bids: tuple, asks: tuple) -> None:
         self._advance(c, now)
         c.valid_cont, c.valid_auction, c.two_sided, c.ratio = self._judge(c, bids, asks)
+        c.size = min(bids[0][1], asks[0][1]) if bids and asks else 0
         if bids or asks:
             day = c.days.get(self._day(now))
             if day is None:
