@@ -203,6 +203,7 @@ def _price(args: argparse.Namespace) -> int:
 def _obligations_evaluate(args: argparse.Namespace) -> int:
     from adapters.refdata.loader import RULE_PACKS, load_rule_pack  # noqa: PLC0415
     from quoting.obligations import bse_stocks, sse_etf, sse_options, zce  # noqa: PLC0415
+    from quoting.obligations.fast import evaluate_bytes  # noqa: PLC0415
     from quoting.obligations.timeline import parse, split_by_month  # noqa: PLC0415
 
     if args.rules not in RULE_PACKS:
@@ -211,10 +212,15 @@ def _obligations_evaluate(args: argparse.Namespace) -> int:
         raise CliError(f"--letters: {args.letters} must be zero or more")
     pack = load_rule_pack(args.rules, args.config_dir)
     try:
-        with args.timeline.open("rb") as fh:
-            timeline = parse(fh)
+        data = args.timeline.read_bytes()
     except OSError as exc:
         raise CliError(f"--timeline: {exc}") from exc
+    try:
+        if args.rules != "bse-stocks" and not args.annual and args.letters == 0 \
+                and args.peer_volume is None:
+            result = evaluate_bytes(data, pack)  # the fast path for large timelines
+            return _print_evaluation(result, args.json)
+        timeline = parse(data.splitlines())
     except ValueError as exc:
         raise CliError(f"{args.timeline}: {exc}") from exc
     if args.rules == "bse-stocks":
@@ -244,13 +250,17 @@ def _obligations_evaluate(args: argparse.Namespace) -> int:
     else:
         result = sse_options.evaluate(timeline, pack, peer_volume=args.peer_volume,
                                       letters=args.letters)
-    if args.json:
+    return _print_evaluation(result, args.json)
+
+
+def _print_evaluation(result: dict, as_json: bool) -> int:
+    if as_json:
         sys.stdout.write(msgspec.json.encode(result).decode() + "\n")
     else:
         for product, figures in result["products"].items():
             sys.stdout.write(f"{product}\n")
             for key, value in figures.items():
-                if key not in ("days", "months"):
+                if key not in ("days", "months", "contracts"):
                     sys.stdout.write(f"  {key}: {value}\n")
     return 0
 

@@ -46,6 +46,8 @@ class DayTotals:
     amount: Decimal = Decimal(0)
     """the value of the quote sides sent (price x size x multiplier), for funds' average
     amount per order"""
+    amount_ticks: int = 0
+    """more of the same, in price ticks x size (the fast path's exact integer form)"""
 
 
 @dataclass(slots=True, eq=False)

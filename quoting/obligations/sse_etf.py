@@ -35,7 +35,8 @@ class SseEtfEvaluation(QuoteTimeEngine):
                     ratio_ns += totals.ratio_ns
                     ratio_sum += totals.ratio_sum
                     quotes += totals.quotes
-                    amount += totals.amount
+                    amount += totals.amount + (totals.amount_ticks * c.record.tick
+                                               * c.record.multiplier)
                 share = valid / cont if cont else None
                 ratio = ratio_sum / ratio_ns if ratio_ns else None
                 days_out[day.isoformat()] = {

@@ -149,6 +149,15 @@ def _error(line: int, exc: msgspec.ValidationError | msgspec.DecodeError) -> Tim
     return TimelineError(line, where or "line", problem)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def to_ns(ts: datetime) -> int:
+    """Nanoseconds since the epoch of an aware datetime, exactly (no float)."""
+    delta = ts - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * SECOND_NS + delta.microseconds * 1000
+
+
 def parse(lines: Iterable[bytes]) -> Timeline:
     """Every line of a timeline, checked; raises TimelineError at the first bad one."""
     raw = [line for line in lines]
@@ -165,7 +174,6 @@ def parse(lines: Iterable[bytes]) -> Timeline:
         raise
     out = Timeline()
     last_ns = None
-    epoch = datetime(1970, 1, 1, tzinfo=UTC)
     for (number, _), event in zip(numbered, decoded, strict=True):
         if isinstance(event, ContractRecord):
             if event.tick <= 0:
@@ -178,8 +186,7 @@ def parse(lines: Iterable[bytes]) -> Timeline:
         ts = event.ts
         if ts.tzinfo is None:
             raise TimelineError(number, "ts", f"{ts.isoformat()} has no UTC offset")
-        delta = ts - epoch
-        ts_ns = (delta.days * 86400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
+        ts_ns = to_ns(ts)
         if last_ns is not None and ts_ns < last_ns:
             raise TimelineError(number, "ts", f"{ts.isoformat()} is earlier than the line "
                                               "before it (a timeline is ordered by time)")
