@@ -138,6 +138,20 @@ def build_parser() -> argparse.ArgumentParser:
     ob_report.add_argument("--json", action="store_true")
     ob_report.set_defaults(handler=_report_obligations)
 
+    journal = commands.add_parser("journal", help="the tamper-evident audit journal")
+    journal_commands = journal.add_subparsers(dest="journal_command", required=True,
+                                              metavar="JOURNAL_COMMAND")
+    verify = journal_commands.add_parser(
+        "verify", help="recompute the hash chain and check the signed checkpoints",
+        description="Recompute the journal's hash chain from its first record and check every "
+                    "signed checkpoint; name the first record that was changed, deleted, "
+                    "inserted or moved, or the tail that was cut off. Exit 1 when it fails.")
+    verify.add_argument("--run-dir", type=Path, default=Path("run"))
+    verify.add_argument("--db", default=None,
+                        help="a SQLAlchemy URL (default: sqlite:///RUN_DIR/journal.db)")
+    verify.add_argument("--json", action="store_true")
+    verify.set_defaults(handler=_journal_verify)
+
     eod = commands.add_parser("eod", help="the exchange's end-of-day (EzTrans) files")
     eod_commands = eod.add_subparsers(dest="eod_command", required=True, metavar="EOD_COMMAND")
     contracts = eod_commands.add_parser(
@@ -295,6 +309,29 @@ def _report_obligations(args: argparse.Namespace) -> int:
         for path in written:
             sys.stdout.write(f"{path}\n")
     return 0
+
+
+def _journal_verify(args: argparse.Namespace) -> int:
+    from gateway.journal import verify  # noqa: PLC0415
+
+    run = args.run_dir
+    url = args.db or f"sqlite:///{run / 'journal.db'}"
+    if args.db is None and not (run / "journal.db").exists():
+        raise CliError(f"--run-dir: no journal.db in {run}")
+    public_key = run / "journal.pub"
+    if not public_key.exists():
+        raise CliError(f"--run-dir: no journal.pub in {run} to check the checkpoints with")
+    verdict = verify(url, run / "journal.checkpoints", public_key)
+    if args.json:
+        sys.stdout.write(msgspec.json.encode({
+            "ok": verdict.ok, "records": verdict.records, "checkpoints": verdict.checkpoints,
+            "problem": verdict.problem or None, "record": verdict.seq}).decode() + "\n")
+    elif verdict.ok:
+        sys.stdout.write(f"journal verified: {verdict.records} records, "
+                         f"{verdict.checkpoints} signed checkpoints\n")
+    else:
+        sys.stdout.write(f"journal FAILED verification: {verdict.problem}\n")
+    return 0 if verdict.ok else 1
 
 
 def _eod_contracts(args: argparse.Namespace) -> int:
