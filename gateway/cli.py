@@ -218,7 +218,7 @@ def _obligations_evaluate(args: argparse.Namespace) -> int:
     from adapters.refdata.loader import RULE_PACKS, load_rule_pack  # noqa: PLC0415
     from quoting.obligations import bse_stocks, sse_etf, sse_options, zce  # noqa: PLC0415
     from quoting.obligations.fast import evaluate_bytes  # noqa: PLC0415
-    from quoting.obligations.timeline import parse, split_by_month  # noqa: PLC0415
+    from quoting.obligations.timeline import parse, restrict, split_by_month  # noqa: PLC0415
 
     if args.rules not in RULE_PACKS:
         raise CliError(f"--rules: {args.rules!r} is not one of {', '.join(RULE_PACKS)}")
@@ -234,7 +234,7 @@ def _obligations_evaluate(args: argparse.Namespace) -> int:
                 and args.peer_volume is None:
             result = evaluate_bytes(data, pack)  # the fast path for large timelines
             return _print_evaluation(result, args.json)
-        timeline = parse(data.splitlines())
+        timeline = restrict(parse(data.splitlines()), pack.venue, pack.kinds)
     except ValueError as exc:
         raise CliError(f"{args.timeline}: {exc}") from exc
     if args.rules == "bse-stocks":

@@ -107,23 +107,34 @@ def _run(data: bytes, pack: RulePack, engine_class: type[QuoteTimeEngine]) -> Qu
     # the rare lines, decoded exactly
     rare: list[tuple[int, object]] = []
     contracts: dict[str, ContractRecord] = {}
+    everyone: dict[str, ContractRecord] = {}
     for row in rare_rows:
         line = lines[row]
         event = _LINE_DECODER.decode(data[starts[line]:ends[line]])
         if isinstance(event, ContractRecord):
             if event.tick <= 0:
                 raise _Declined("tick")
+            everyone[event.contract] = event
+            if event.venue != pack.venue or event.kind not in pack.kinds:
+                continue  # a contract another pack governs
             contracts[event.contract] = event
+        elif not _governed(event, contracts, everyone):
+            continue
         rare.append((int(row), event))
     ids = list(contracts)
     if not ids:
-        raise _Declined("no contracts")
+        raise _Declined("no contracts this pack governs")
 
     # the quotes, judged a column at a time
     ci = _numpy(pc.index_in(table.column("contract"), value_set=pa.array(ids)), -1)
     ci = ci[quote_rows].astype(np.int64)
     if np.any(ci < 0):
-        raise _Declined("a quote for an unknown contract, or without one")
+        known = _numpy(pc.index_in(table.column("contract"),
+                                   value_set=pa.array(list(everyone))), -1)[quote_rows]
+        if np.any(known < 0):
+            raise _Declined("a quote for an unknown contract, or without one")
+        governed = ci >= 0  # quotes on contracts another pack governs are left out
+        quote_rows, ci = quote_rows[governed], ci[governed]
     t_all = _numpy(pc.cast(table.column("ts"), pa.timestamp("ns", tz="UTC")).cast(pa.int64()),
                    -1)
     t_q = t_all[quote_rows]
@@ -201,6 +212,19 @@ def _run(data: bytes, pack: RulePack, engine_class: type[QuoteTimeEngine]) -> Qu
     engine._end_ns = int(timed[-1]) if timed.size else 0
     engine.settle()
     return engine
+
+
+def _governed(event: object, contracts: dict[str, ContractRecord],
+              everyone: dict[str, ContractRecord]) -> bool:
+    """Whether an event is about what the pack governs (a contract event must follow its
+    contract's record, as in the exact path)."""
+    contract = getattr(event, "contract", None)
+    if contract is not None:
+        if contract not in everyone:
+            raise _Declined("an event before its contract record")
+        return contract in contracts
+    product = getattr(event, "product", None)
+    return product in (None, "*") or any(r.product == product for r in contracts.values())
 
 
 def _offset(rare: list[tuple[int, object]]):
@@ -333,7 +357,7 @@ def evaluate_bytes(data: bytes, pack: RulePack) -> dict:
     """A whole timeline's evaluation under `pack`: the fast path when it can vouch for the
     file, the exact path otherwise (which also names the line and field of any error)."""
     from quoting.obligations import bse_stocks, sse_etf, sse_options, zce  # noqa: PLC0415
-    from quoting.obligations.timeline import parse  # noqa: PLC0415
+    from quoting.obligations.timeline import parse, restrict  # noqa: PLC0415
 
     engines: dict[str, type[QuoteTimeEngine]] = {
         "sse-options": sse_options.SseOptionsEvaluation, "sse-etf": sse_etf.SseEtfEvaluation,
@@ -343,7 +367,7 @@ def evaluate_bytes(data: bytes, pack: RulePack) -> dict:
         engine = evaluate_fast(data, pack, engine_class)
         if engine is not None:
             return engine.result()  # type: ignore[attr-defined]
-    timeline = parse(data.splitlines())
+    timeline = restrict(parse(data.splitlines()), pack.venue, pack.kinds)
     if pack.name == "bse-stocks":
         return bse_stocks.evaluate(timeline, pack)
     engine = engine_class(timeline, pack)  # type: ignore[misc]

@@ -226,3 +226,24 @@ def split_by_month(timeline: Timeline) -> dict[str, Timeline]:
         part.times.append(ts)
         part.dates.append(day)
     return out
+
+
+def restrict(timeline: Timeline, venue: str, kinds: Iterable[str]) -> Timeline:
+    """The part of a timeline a rule pack governs: its venue's contracts of its kinds, and the
+    events about them (phase events for the whole market are kept)."""
+    wanted = set(kinds)
+    keep = {c: r for c, r in timeline.contracts.items()
+            if r.venue == venue and r.kind in wanted}
+    products = {r.product for r in keep.values()}
+    out = Timeline(keep, offset=timeline.offset)
+    for event, ts, day in zip(timeline.events, timeline.times, timeline.dates, strict=True):
+        contract = getattr(event, "contract", None)
+        if contract is not None and contract not in keep:
+            continue
+        product = getattr(event, "product", None)
+        if contract is None and product not in (None, "*") and product not in products:
+            continue
+        out.events.append(event)
+        out.times.append(ts)
+        out.dates.append(day)
+    return out

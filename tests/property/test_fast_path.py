@@ -20,12 +20,12 @@ SESSIONS = [("09:15:00", "opening_auction"), ("09:25:00", "closed"), ("09:30:00"
             ("14:57:00", "closing_auction"), ("15:00:00", "closed")]
 
 
-def timeline(seed: int, kind: str) -> bytes:
+def timeline(seed: int, kind: str, venue: str = "SSE") -> bytes:
     rng = random.Random(seed)
     ids = ["C1", "C2", "C3"]
     lines = []
     for i, c in enumerate(ids):
-        record = {"type": "contract", "contract": c, "product": "P", "venue": "SSE",
+        record = {"type": "contract", "contract": c, "product": "P", "venue": venue,
                   "tick": 0.001 if kind == "etf" else 0.0001}
         if kind == "option":
             record |= {"kind": "option", "underlying_kind": "etf", "call_put": "call",
@@ -96,7 +96,8 @@ def same(a, b, path=""):
 @given(st.integers(0, 10**9), st.sampled_from(sorted(PACKS)))
 def test_fast_and_exact_paths_agree(seed, pack_name):
     pack = load_rule_pack(pack_name)
-    data = timeline(seed, "etf" if pack_name == "sse-etf" else "option")
+    data = timeline(seed, "etf" if pack_name == "sse-etf" else "option",
+                    "ZCE" if pack_name.startswith("zce") else "SSE")
     engine_class = PACKS[pack_name]
     fast = evaluate_fast(data, pack, engine_class)
     assert fast is not None, "the fast path declined a clean timeline"
@@ -113,3 +114,23 @@ def test_the_fast_path_declines_what_it_cannot_vouch_for(change):
     data = change(timeline(3, "option"))
     assert evaluate_fast(data, load_rule_pack("sse-options"),
                          sse_options.SseOptionsEvaluation) is None
+
+
+def test_a_pack_evaluates_only_the_contracts_it_governs():
+    from quoting.obligations.fast import evaluate_bytes  # noqa: PLC0415
+
+    data = timeline(5, "option")
+    stock = {"type": "contract", "contract": "920001", "product": "920001", "venue": "BSE",
+             "kind": "stock", "tick": 0.01}
+    quote = {"ts": "2026-12-01T10:00:00.000+08:00", "type": "quote", "contract": "920001",
+             "bids": [[20.0, 1000]], "asks": [[20.1, 1000]]}
+    lines = data.decode().splitlines()
+    mixed = [json.dumps(stock), *lines[:3], *lines[3:]]
+    # put the stock's quote where its time falls
+    at = next(i for i, line in enumerate(mixed) if '"ts"' in line
+              and json.loads(line)["ts"] > quote["ts"])
+    mixed.insert(at, json.dumps(quote))
+    both = evaluate_bytes(("\n".join(mixed) + "\n").encode(), load_rule_pack("sse-options"))
+    alone = evaluate_bytes(data, load_rule_pack("sse-options"))
+    same(both, alone)
+    assert "920001" not in both["products"]
