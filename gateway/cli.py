@@ -151,6 +151,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a SQLAlchemy URL (default: sqlite:///RUN_DIR/journal.db)")
     verify.add_argument("--json", action="store_true")
     verify.set_defaults(handler=_journal_verify)
+    export = journal_commands.add_parser(
+        "export", help="write the journal's quote timeline (TIMELINE.md)")
+    export.add_argument("--run-dir", type=Path, default=Path("run"))
+    export.add_argument("--db", default=None,
+                        help="a SQLAlchemy URL (default: sqlite:///RUN_DIR/journal.db)")
+    export.add_argument("--timeline", type=Path, required=True)
+    export.set_defaults(handler=_journal_export)
 
     eod = commands.add_parser("eod", help="the exchange's end-of-day (EzTrans) files")
     eod_commands = eod.add_subparsers(dest="eod_command", required=True, metavar="EOD_COMMAND")
@@ -332,6 +339,19 @@ def _journal_verify(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(f"journal FAILED verification: {verdict.problem}\n")
     return 0 if verdict.ok else 1
+
+
+def _journal_export(args: argparse.Namespace) -> int:
+    from adapters.refdata.loader import load_config  # noqa: PLC0415
+    from adapters.sim.day import venue_tz  # noqa: PLC0415
+    from gateway.export import export_timeline  # noqa: PLC0415
+
+    if args.db is None and not (args.run_dir / "journal.db").exists():
+        raise CliError(f"--run-dir: no journal.db in {args.run_dir}")
+    url = args.db or f"sqlite:///{args.run_dir / 'journal.db'}"
+    lines = export_timeline(url, args.timeline, venue_tz(load_config(args.config_dir)))
+    sys.stderr.write(f"mmgw: {lines} timeline lines in {args.timeline}\n")
+    return 0
 
 
 def _eod_contracts(args: argparse.Namespace) -> int:

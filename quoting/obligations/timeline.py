@@ -33,7 +33,7 @@ class ContractRecord(_Event, frozen=True, kw_only=True, tag="contract"):
     venue: Literal["SSE", "BSE", "ZCE"]
     kind: Literal["option", "stock", "etf", "future"]
     tick: Decimal
-    underlying_kind: Literal["etf", "stock"] | None = None
+    underlying_kind: Literal["etf", "stock", "future"] | None = None  # future: ZCE (an extension)
     call_put: Literal["call", "put"] | None = None
     strike: Decimal | None = None
     expiry: date | None = None
