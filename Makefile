@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench lint browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -19,13 +19,18 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 
-test: lint
+browser:
+	bash ops/install-browser.sh
+
+test: lint browser
 	$(VENV)/bin/pytest
 
 bench: $(STAMP)
 	$(VENV)/bin/python bench/matching.py
 	$(VENV)/bin/python bench/stepfile_link.py
 	$(VENV)/bin/python bench/quoting_chain.py
+	$(VENV)/bin/python bench/obligations.py
+	$(VENV)/bin/python bench/journal.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

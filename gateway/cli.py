@@ -130,7 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write an HTML page with plots and a JSON of the figures per product for a "
                     "day or a month of a quote timeline.")
     ob_report.add_argument("--rules", required=True, metavar="PACK")
-    ob_report.add_argument("--timeline", type=Path, required=True)
+    source = ob_report.add_mutually_exclusive_group(required=True)
+    source.add_argument("--timeline", type=Path, help="a quote timeline (TIMELINE.md)")
+    source.add_argument("--run-dir", type=Path, help="a run directory: its journal")
     period = ob_report.add_mutually_exclusive_group(required=True)
     period.add_argument("--day", type=_day)
     period.add_argument("--month", metavar="YYYY-MM")
@@ -291,22 +293,36 @@ def _report_obligations(args: argparse.Namespace) -> int:
 
     from adapters.refdata.loader import RULE_PACKS, load_rule_pack  # noqa: PLC0415
     from gateway.reports import ReportError, obligations_report  # noqa: PLC0415
-    from quoting.obligations.timeline import parse  # noqa: PLC0415
+    from quoting.obligations.timeline import parse, restrict  # noqa: PLC0415
 
     if args.rules not in RULE_PACKS:
         raise CliError(f"--rules: {args.rules!r} is not one of {', '.join(RULE_PACKS)}")
     if args.month is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", args.month):
         raise CliError(f"--month: {args.month!r} is not YYYY-MM")
+    journal_url = None
+    source = args.timeline
+    if args.run_dir is not None:
+        from adapters.refdata.loader import load_config  # noqa: PLC0415
+        from adapters.sim.day import venue_tz  # noqa: PLC0415
+        from gateway.export import export_timeline  # noqa: PLC0415
+
+        if not (args.run_dir / "journal.db").exists():
+            raise CliError(f"--run-dir: no journal.db in {args.run_dir}")
+        journal_url = f"sqlite:///{args.run_dir / 'journal.db'}"
+        source = args.out / "timeline.jsonl"
+        export_timeline(journal_url, source, venue_tz(load_config(args.config_dir)))
     try:
-        with args.timeline.open("rb") as fh:
+        with source.open("rb") as fh:
             timeline = parse(fh)
     except OSError as exc:
         raise CliError(f"--timeline: {exc}") from exc
     except ValueError as exc:
-        raise CliError(f"{args.timeline}: {exc}") from exc
+        raise CliError(f"{source}: {exc}") from exc
+    pack = load_rule_pack(args.rules, args.config_dir)
     try:
-        written = obligations_report(timeline, load_rule_pack(args.rules, args.config_dir),
-                                     args.out, day=args.day, month=args.month)
+        written = obligations_report(restrict(timeline, pack.venue, pack.kinds), pack,
+                                     args.out, day=args.day, month=args.month,
+                                     journal_url=journal_url)
     except ReportError as exc:
         raise CliError(str(exc)) from exc
     if args.json:

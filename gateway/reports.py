@@ -193,8 +193,61 @@ def _page(title: str, figures: dict, plots: list[str], extra: dict) -> str:
             f"<h1>{html.escape(title)}</h1><table>{rows}{more}</table>{images}</body></html>")
 
 
+def marks_and_pnl(url: str) -> dict[str, dict[str, float]]:
+    """Per product, from a journal: volume, net inventory, cash from the quote fills and the
+    P&L marked at the last market-data mid (or last price) the journal holds."""
+    import msgspec  # noqa: PLC0415
+    import sqlalchemy as sa  # noqa: PLC0415
+
+    from core.events import DECODER, ExecutionReport, MarketData  # noqa: PLC0415
+    from core.instruments import Instrument  # noqa: PLC0415
+    from gateway.export import EVENT, INSTRUMENT  # noqa: PLC0415
+    from gateway.journal import RECORDS, engine_for  # noqa: PLC0415
+
+    engine = engine_for(url)
+    books: dict[str, dict[str, float]] = {}
+    position: dict[str, int] = {}
+    cash: dict[str, float] = {}
+    mark: dict[str, float] = {}
+    instruments: dict[str, Instrument] = {}
+    with engine.connect() as connection:
+        rows = connection.execute(sa.select(RECORDS.c.kind, RECORDS.c.payload).where(
+            RECORDS.c.kind.in_([INSTRUMENT, EVENT])).order_by(RECORDS.c.seq))
+        for kind, payload in rows:
+            if kind == INSTRUMENT:
+                inst = msgspec.msgpack.decode(payload, type=Instrument)
+                instruments[inst.instrument_id] = inst
+                continue
+            event = DECODER.decode(payload)
+            if isinstance(event, MarketData) and event.instrument_id in instruments:
+                tick = float(instruments[event.instrument_id].tick)
+                if event.bids and event.asks:
+                    mark[event.instrument_id] = (event.bids[0][0] + event.asks[0][0]) / 2 * tick
+                elif event.last_px_ticks is not None:
+                    mark[event.instrument_id] = event.last_px_ticks * tick
+            elif (isinstance(event, ExecutionReport) and event.is_quote and event.last_qty
+                  and event.instrument_id in instruments):
+                inst = instruments[event.instrument_id]
+                signed = event.last_qty if event.side.value == "buy" else -event.last_qty
+                position[inst.instrument_id] = position.get(inst.instrument_id, 0) + signed
+                cash[inst.instrument_id] = cash.get(inst.instrument_id, 0.0) - (
+                    signed * event.last_px_ticks * float(inst.tick) * inst.multiplier)
+                book = books.setdefault(inst.product, {"volume": 0, "net": 0, "cash": 0.0,
+                                                       "pnl": 0.0})
+                book["volume"] += event.last_qty
+    engine.dispose()
+    for iid, qty in position.items():
+        inst = instruments[iid]
+        book = books[inst.product]
+        book["net"] += qty
+        book["cash"] += cash[iid]
+        book["pnl"] += cash[iid] + qty * mark.get(iid, 0.0) * inst.multiplier
+    return books
+
+
 def obligations_report(timeline: Timeline, pack: RulePack, out_dir: Path, *,
-                       day: date | None = None, month: str | None = None) -> list[Path]:
+                       day: date | None = None, month: str | None = None,
+                       journal_url: str | None = None) -> list[Path]:
     """Write the report of a day or a month for every product of the timeline; returns the
     files written (an HTML and a JSON per product)."""
     if (day is None) == (month is None):
@@ -224,8 +277,14 @@ def obligations_report(timeline: Timeline, pack: RulePack, out_dir: Path, *,
             if figures.get("days"):
                 plots.append(_monthly_plot(figures["days"]))
             extra = {"traded volume": inventory.get(product, {}).get("volume", 0),
-                     "net inventory from fills": inventory.get(product, {}).get("net", 0),
-                     "P&L and risk indicators": "from the journal (not in a timeline)"}
+                     "net inventory from fills": inventory.get(product, {}).get("net", 0)}
+            if journal_url is not None:
+                book = marks_and_pnl(journal_url).get(product, {})
+                extra |= {"P&L marked at the last mid (yuan)": round(book.get("pnl", 0.0), 2),
+                          "cash from fills (yuan)": round(book.get("cash", 0.0), 2),
+                          "risk indicators": "in the risk processes' reports"}
+            else:
+                extra["P&L"] = "needs the journal (--run-dir)"
         title = f"{pack.name} obligations, {product}, {label}"
         html_path = out_dir / f"obligations-{product}-{label}.html"
         json_path = out_dir / f"obligations-{product}-{label}.json"

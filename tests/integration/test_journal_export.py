@@ -1,6 +1,8 @@
 """A simulated day, journaled as it happens: the journal verifies, and its exported timeline
 evaluates to the figures the live meters showed at the close."""
 
+from pathlib import Path
+
 import msgspec
 import pytest
 
@@ -90,3 +92,25 @@ def test_the_export_evaluates_to_what_the_meters_showed_at_the_close(journaled_d
         assert day["continuous_participation"] == pytest.approx(
             meters[product].participation, abs=1e-12)
         assert figures["rfq_response_rate"] == meters[product].rfq_response_rate
+
+
+def test_the_monthly_report_from_the_run_directory_has_the_business_summary(journaled_day,
+                                                                           tmp_path):
+    import json  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+
+    from tests.integration.linkkit import MMGW  # noqa: PLC0415
+
+    run, _ = journaled_day
+    result = subprocess.run(
+        [str(MMGW), "report", "obligations", "--rules", "sse-options", "--run-dir", str(run),
+         "--month", "2026-11", "--out", str(tmp_path), "--json"],
+        capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    files = json.loads(result.stdout)["files"]
+    assert sorted(p.rsplit("/", 1)[-1] for p in files if p.endswith(".html")) == [
+        "obligations-510050-2026-11.html", "obligations-510300-2026-11.html"]
+    summary = json.loads(Path(next(p for p in files if p.endswith(".json"))).read_text())[
+        "summary"]
+    assert summary["traded volume"] > 0
+    assert isinstance(summary["P&L marked at the last mid (yuan)"], float)
