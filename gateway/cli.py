@@ -129,7 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
         "obligations", help="the daily or monthly obligation report per underlying",
         description="Write an HTML page with plots and a JSON of the figures per product for a "
                     "day or a month of a quote timeline.")
-    ob_report.add_argument("--rules", required=True, metavar="PACK")
+    ob_report.add_argument("--rules", default=None, metavar="PACK",
+                           help="one rule pack (default: every pack that governs a contract "
+                                "of the timeline)")
     source = ob_report.add_mutually_exclusive_group(required=True)
     source.add_argument("--timeline", type=Path, help="a quote timeline (TIMELINE.md)")
     source.add_argument("--run-dir", type=Path, help="a run directory: its journal")
@@ -295,7 +297,7 @@ def _report_obligations(args: argparse.Namespace) -> int:
     from gateway.reports import ReportError, obligations_report  # noqa: PLC0415
     from quoting.obligations.timeline import parse, restrict  # noqa: PLC0415
 
-    if args.rules not in RULE_PACKS:
+    if args.rules is not None and args.rules not in RULE_PACKS:
         raise CliError(f"--rules: {args.rules!r} is not one of {', '.join(RULE_PACKS)}")
     if args.month is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", args.month):
         raise CliError(f"--month: {args.month!r} is not YYYY-MM")
@@ -318,13 +320,19 @@ def _report_obligations(args: argparse.Namespace) -> int:
         raise CliError(f"--timeline: {exc}") from exc
     except ValueError as exc:
         raise CliError(f"{source}: {exc}") from exc
-    pack = load_rule_pack(args.rules, args.config_dir)
-    try:
-        written = obligations_report(restrict(timeline, pack.venue, pack.kinds), pack,
-                                     args.out, day=args.day, month=args.month,
-                                     journal_url=journal_url)
-    except ReportError as exc:
-        raise CliError(str(exc)) from exc
+    written = []
+    for name in [args.rules] if args.rules else RULE_PACKS:
+        pack = load_rule_pack(name, args.config_dir)
+        governed = restrict(timeline, pack.venue, pack.kinds)
+        if not governed.contracts and args.rules is None:
+            continue
+        try:
+            written += obligations_report(governed, pack, args.out, day=args.day,
+                                          month=args.month, journal_url=journal_url)
+        except ReportError as exc:
+            raise CliError(f"{name}: {exc}") from exc
+    if not written:
+        raise CliError("no rule pack governs a contract of this timeline")
     if args.json:
         sys.stdout.write(msgspec.json.encode({"files": [str(p) for p in written]}).decode()
                          + "\n")

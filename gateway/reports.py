@@ -286,8 +286,8 @@ def obligations_report(timeline: Timeline, pack: RulePack, out_dir: Path, *,
             else:
                 extra["P&L"] = "needs the journal (--run-dir)"
         title = f"{pack.name} obligations, {product}, {label}"
-        html_path = out_dir / f"obligations-{product}-{label}.html"
-        json_path = out_dir / f"obligations-{product}-{label}.json"
+        html_path = out_dir / f"obligations-{pack.name}-{product}-{label}.html"
+        json_path = out_dir / f"obligations-{pack.name}-{product}-{label}.json"
         html_path.write_text(_page(title, figures, plots, extra), encoding="utf-8")
         json_path.write_bytes(msgspec.json.encode({"rules": pack.name, "product": product,
                                                    "period": label, "figures": figures,

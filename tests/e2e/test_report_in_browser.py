@@ -22,7 +22,7 @@ def test_the_daily_report_renders_with_its_plots(tmp_path):
     subprocess.run([str(MMGW), "report", "obligations", "--rules", "sse-options",
                     "--timeline", str(EXAMPLES / "sse-options-small.jsonl"), "--day",
                     "2026-12-01", "--out", str(out)], check=True, capture_output=True)
-    page = out / "obligations-588000-2026-12-01.html"
+    page = out / "obligations-sse-options-588000-2026-12-01.html"
     shot = tmp_path / "page.png"
     subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
                     "--window-size=1000,2200", f"--screenshot={shot}", page.as_uri()],

@@ -109,8 +109,29 @@ def test_the_monthly_report_from_the_run_directory_has_the_business_summary(jour
     assert result.returncode == 0, result.stderr
     files = json.loads(result.stdout)["files"]
     assert sorted(p.rsplit("/", 1)[-1] for p in files if p.endswith(".html")) == [
-        "obligations-510050-2026-11.html", "obligations-510300-2026-11.html"]
+        "obligations-sse-options-510050-2026-11.html",
+        "obligations-sse-options-510300-2026-11.html"]
     summary = json.loads(Path(next(p for p in files if p.endswith(".json"))).read_text())[
         "summary"]
     assert summary["traded volume"] > 0
     assert isinstance(summary["P&L marked at the last mid (yuan)"], float)
+
+
+def test_a_report_for_every_pack_that_governs_the_run(journaled_day, tmp_path):
+    import json  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+
+    from tests.integration.linkkit import MMGW  # noqa: PLC0415
+
+    run, _ = journaled_day
+    result = subprocess.run(
+        [str(MMGW), "report", "obligations", "--run-dir", str(run), "--day", "2026-11-23",
+         "--out", str(tmp_path), "--json"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    names = {Path(p).name.split("-2026")[0] for p in json.loads(result.stdout)["files"]
+             if p.endswith(".html")}
+    assert names == {"obligations-sse-options-510050", "obligations-sse-options-510300",
+                     "obligations-bse-stocks-830799", "obligations-bse-stocks-430047",
+                     "obligations-sse-etf-512880", "obligations-sse-etf-510050_ETF",
+                     "obligations-sse-etf-510300_ETF", "obligations-zce-futures-SR",
+                     "obligations-zce-options-SR_O"}
