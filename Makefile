@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test bench lint browser clean
+.PHONY: demo test bench lint browser servers clean
 
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -22,7 +22,10 @@ lint: $(STAMP)
 browser:
 	bash ops/install-browser.sh
 
-test: lint browser
+servers:
+	bash ops/install-postgres.sh
+
+test: lint browser servers
 	$(VENV)/bin/pytest
 
 bench: $(STAMP)
