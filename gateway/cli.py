@@ -74,6 +74,21 @@ def build_parser() -> argparse.ArgumentParser:
                        help="rewrite the EzSR snapshot file every so many wall seconds")
     serve.set_defaults(handler=_sim_serve)
 
+    gateway = commands.add_parser("gateway", help="the gateway process")
+    gateway_commands = gateway.add_subparsers(dest="gateway_command", required=True,
+                                              metavar="GATEWAY_COMMAND")
+    grun = gateway_commands.add_parser(
+        "run", help="run the gateway on a file link until stopped (SIGTERM)",
+        description="Import the day's contracts from the link's reference file, connect the "
+                    "file link, quote the products of configs/desk.toml through the gate, "
+                    "journal everything in RUN_DIR and serve the control channel there.")
+    grun.add_argument("--run-dir", type=Path, default=Path("run"))
+    grun.add_argument("--link-dir", type=Path, required=True)
+    grun.add_argument("--day", type=_day, default=None)
+    grun.add_argument("--requote-s", type=float, default=1.0)
+    grun.add_argument("--account", default="MM01")
+    grun.set_defaults(handler=_gateway_run)
+
     price = commands.add_parser(
         "price", help="option price and Greeks, or the implied volatility of a premium",
         description="Price a European option (Black-Scholes-Merton with carry, or Black-76 on "
@@ -180,6 +195,55 @@ def build_parser() -> argparse.ArgumentParser:
     recon.add_argument("--json", action="store_true")
     recon.set_defaults(handler=_eod_reconcile)
     return parser
+
+
+def _gateway_run(args: argparse.Namespace) -> int:
+    import asyncio  # noqa: PLC0415
+    import signal  # noqa: PLC0415
+
+    import uvloop  # noqa: PLC0415
+
+    from adapters.eztrans.files import read_reference  # noqa: PLC0415
+    from adapters.refdata.loader import load_file, load_rule_pack  # noqa: PLC0415
+    from adapters.sim.day import venue_tz  # noqa: PLC0415
+    from adapters.stepfile.link import StepFileLink  # noqa: PLC0415
+    from core.clock import RealClock  # noqa: PLC0415
+    from gateway.desk import DeskConfig, ProductSetup  # noqa: PLC0415
+    from gateway.journal import Journal  # noqa: PLC0415
+
+    config, _, day = _load(args)
+    reference = args.link_dir / "eztrans" / f"reference_{day:%Y%m%d}.csv"
+    if not reference.exists():
+        raise CliError(f"--link-dir: no reference file {reference} (start the exchange first)")
+    instruments = read_reference(reference)
+    desk = load_file((args.config_dir or config.root) / "desk.toml", DeskConfig)
+    setups = {product: ProductSetup(load_rule_pack(p.pack, args.config_dir), p.model,
+                                    p.width_ticks, p.size)
+              for product, p in desk.products.items()}
+    run = args.run_dir
+    run.mkdir(parents=True, exist_ok=True)
+    if not (run / "control.tokens").exists():
+        raise CliError(f"--run-dir: no control.tokens in {run} (mmgw up writes it)")
+    clock = RealClock()
+    journal = Journal(f"sqlite:///{run / 'journal.db'}", run / "journal.checkpoints",
+                      run / "journal.key")
+    link = StepFileLink(args.link_dir, {i.instrument_id: i.tick for i in instruments}, clock,
+                        member=args.account, consumer="gateway")
+
+    async def main() -> None:
+        from gateway.process import Gateway  # noqa: PLC0415
+
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+        loop.add_signal_handler(signal.SIGINT, stop.set)
+        gateway = Gateway(run_dir=run, link=link, instruments=instruments, setups=setups,
+                          offset=venue_tz(config), journal=journal, clock=clock,
+                          account=args.account, requote_s=args.requote_s)
+        await gateway.run(stop)
+
+    uvloop.run(main())
+    return 0
 
 
 def _price(args: argparse.Namespace) -> int:
@@ -433,7 +497,7 @@ def _sim_serve(args: argparse.Namespace) -> int:
     import signal  # noqa: PLC0415
 
     from adapters.ezsr.snapshot import SNAPSHOT_FILE, SnapshotWriter  # noqa: PLC0415
-    from adapters.eztrans.files import write_end_of_day  # noqa: PLC0415
+    from adapters.eztrans.files import write_end_of_day, write_reference  # noqa: PLC0415
     from adapters.sim.day import prepare_day, venue_tz  # noqa: PLC0415
     from adapters.stepfile.server import StepFileServer, load_anchor, serve  # noqa: PLC0415
     from core.calendar import local_ns  # noqa: PLC0415
@@ -450,6 +514,10 @@ def _sim_serve(args: argparse.Namespace) -> int:
             raise CliError(f"--from: {args.from_time!r} is not HH:MM[:SS]") from exc
     anchor = load_anchor(args.link_dir, day.isoformat(), args.seed, args.speed, start_ns)
     snapshot = SnapshotWriter(args.link_dir / "ezsr" / SNAPSHOT_FILE, sim_day.listing)
+    # the day's contracts, as the exchange publishes them for its members to import
+    reference = args.link_dir / "eztrans" / f"reference_{day:%Y%m%d}.csv"
+    reference.parent.mkdir(parents=True, exist_ok=True)
+    write_reference(reference, sim_day.listing.instruments)
     server = StepFileServer(sim_day, args.link_dir, member=args.member,
                             heartbeat_s=args.heartbeat_s,
                             cancel_on_disconnect=args.cancel_on_disconnect,

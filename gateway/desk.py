@@ -1,0 +1,188 @@
+"""The gateway's picture of the market and its quoting engines, kept from exchange events.
+
+`MarketState` follows phases (product and contract), price limits, halts and market data, and
+builds each product's ChainMarket. `Desk` holds a ProductQuoter per configured product with its
+rule pack, fits the options' surfaces to the reference data's previous settlements, and builds
+and gates each product's quotes. Pure of I/O: the gateway process feeds it and sends what it
+returns.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timezone
+from typing import Annotated
+
+import msgspec
+import numpy as np
+
+from core.clock import NS_PER_S
+from core.enums import InstrumentKind, LimitState, Phase
+from core.events import Event, Halt, LimitStateChange, MarketData, PhaseChange
+from core.instruments import Instrument
+from quoting.construct import QuoteParams
+from quoting.engine import ChainMarket, ChainQuotes, ProductQuoter, QuoteModel
+from quoting.gate import LIMIT_CODE, NO_PRICE, PHASE_CODE, ChainRules
+from quoting.models.black import implied_vol
+from quoting.rules import RulePack
+from quoting.surface import Surface, SurfaceError, fit_slice
+
+YEAR_NS = 365 * 24 * 3600 * NS_PER_S
+QUOTING_PHASES = frozenset({Phase.OPENING_AUCTION, Phase.CONTINUOUS, Phase.CLOSING_AUCTION,
+                            Phase.CIRCUIT_BREAKER_AUCTION})
+
+
+class DeskProduct(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    pack: str
+    model: QuoteModel
+    width_ticks: Annotated[int, msgspec.Meta(gt=0)]
+    size: Annotated[int, msgspec.Meta(gt=0)]
+
+
+class DeskConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """configs/desk.toml: what the desk quotes, and how."""
+
+    products: dict[str, DeskProduct]
+
+
+@dataclass(frozen=True, slots=True)
+class ProductSetup:
+    """How a product is quoted: its rule pack, quote model, width (ticks) and size."""
+
+    pack: RulePack
+    model: QuoteModel
+    width_ticks: int
+    size: int
+
+
+@dataclass
+class MarketState:
+    instruments: dict[str, Instrument]
+    product_phase: dict[str, Phase] = field(default_factory=dict)
+    own_phase: dict[str, Phase] = field(default_factory=dict)
+    limit: dict[str, LimitState] = field(default_factory=dict)
+    book: dict[str, MarketData] = field(default_factory=dict)
+    now_ns: int = 0
+
+    def apply(self, event: Event) -> None:
+        self.now_ns = max(self.now_ns, event.ts_event)
+        match event:
+            case PhaseChange():
+                if event.instrument_id:
+                    if event.phase is Phase.CONTINUOUS:
+                        self.own_phase.pop(event.instrument_id, None)
+                    else:
+                        self.own_phase[event.instrument_id] = event.phase
+                elif event.product:
+                    self.product_phase[event.product] = event.phase
+                else:
+                    for inst in self.instruments.values():
+                        if inst.venue is event.venue:
+                            self.product_phase[inst.product] = event.phase
+            case LimitStateChange():
+                self.limit[event.instrument_id] = event.state
+            case Halt():
+                if event.halted:
+                    self.own_phase[event.instrument_id] = Phase.HALTED
+                else:
+                    self.own_phase.pop(event.instrument_id, None)
+            case MarketData():
+                self.book[event.instrument_id] = event
+
+    def phase(self, inst: Instrument) -> Phase:
+        return self.own_phase.get(inst.instrument_id) or self.product_phase.get(
+            inst.product, Phase.CLOSED)
+
+    def price(self, instrument_id: str) -> float | None:
+        """The mid, else the last price, else the previous close, in yuan."""
+        inst = self.instruments.get(instrument_id)
+        if inst is None:
+            return None
+        md = self.book.get(instrument_id)
+        tick = float(inst.tick)
+        if md is not None and md.bids and md.asks:
+            return (md.bids[0][0] + md.asks[0][0]) / 2 * tick
+        if md is not None and md.last_px_ticks is not None:
+            return md.last_px_ticks * tick
+        return inst.prev_close_ticks * tick
+
+    def chain(self, contracts: list[Instrument], offset: timezone) -> ChainMarket:
+        def arr(values: list[int]) -> np.ndarray:
+            return np.array(values, dtype=np.int64)
+
+        books = [self.book.get(c.instrument_id) for c in contracts]
+        return ChainMarket(
+            phase=arr([PHASE_CODE[self.phase(c)] for c in contracts]),
+            limit=arr([LIMIT_CODE[self.limit.get(c.instrument_id, LimitState.NONE)]
+                       for c in contracts]),
+            best_bid=arr([b.bids[0][0] if b and b.bids else NO_PRICE for b in books]),
+            best_ask=arr([b.asks[0][0] if b and b.asks else NO_PRICE for b in books]),
+            last_px=arr([b.last_px_ticks if b and b.last_px_ticks else NO_PRICE
+                         for b in books]),
+            iopv=arr([b.iopv_ticks if b and b.iopv_ticks else NO_PRICE for b in books]),
+            underlying_px=np.array([self.price(c.underlying) or np.nan if c.underlying
+                                    else 0.0 for c in contracts]),
+            years=np.array([years_to(c.expiry, self.now_ns, offset) if c.expiry else 0.0
+                            for c in contracts]),
+        )
+
+
+def years_to(expiry: date, now_ns: int, offset: timezone) -> float:
+    close = int(datetime.combine(expiry, time(15, 0), tzinfo=offset).timestamp()) * NS_PER_S
+    return max((close - now_ns) / YEAR_NS, 1 / (365 * 24))
+
+
+class Desk:
+    """One ProductQuoter per configured product."""
+
+    def __init__(self, instruments: list[Instrument], setups: dict[str, ProductSetup],
+                 offset: timezone, now_ns: int) -> None:
+        self.offset = offset
+        self.instruments = {i.instrument_id: i for i in instruments}
+        self.market = MarketState(self.instruments, now_ns=now_ns)
+        self.quoters: dict[str, ProductQuoter] = {}
+        self.contracts: dict[str, list[Instrument]] = {}
+        for product, setup in setups.items():
+            insts = [i for i in instruments if i.product == product]
+            if not insts:
+                continue
+            rules = ChainRules(setup.pack, insts)
+            params = QuoteParams.uniform(len(insts), width_ticks=setup.width_ticks,
+                                         size=setup.size)
+            quoter = ProductQuoter(rules, params, model=setup.model)
+            if setup.model is QuoteModel.SURFACE:
+                quoter.surface = self._fit(insts, now_ns)
+                quoter.rate = 0.015
+            self.quoters[product] = quoter
+            self.contracts[product] = insts
+
+    def _fit(self, insts: list[Instrument], now_ns: int) -> Surface:
+        """A surface fitted to the previous settlements' implied volatilities."""
+        surface = Surface(insts[0].underlying or "")
+        by_expiry: dict[date, list[Instrument]] = {}
+        for inst in insts:
+            if inst.expiry is not None:
+                by_expiry.setdefault(inst.expiry, []).append(inst)
+        for expiry, group in by_expiry.items():
+            under = np.array([self.market.price(i.underlying or "") or np.nan for i in group])
+            years = np.array([years_to(expiry, now_ns, self.offset) for _ in group])
+            strikes = np.array([float(i.strike or 0) for i in group])
+            prices = np.array([float(i.price(i.prev_close_ticks)) for i in group])
+            calls = np.array([i.call_put == "call" for i in group])
+            on_future = group[0].underlying_kind is InstrumentKind.FUTURE
+            forward = under if on_future else under * np.exp(0.015 * years)
+            ivs = implied_vol(prices, forward, strikes, years, np.exp(-0.015 * years),
+                              calls).vol
+            try:
+                surface.set_fit(expiry, fit_slice(np.log(strikes / under), ivs,
+                                                  float(years.mean())).slice)
+            except SurfaceError:
+                continue  # too few usable prices: no quotes from this slice (NaN theo)
+        return surface
+
+    def quote(self, product: str) -> ChainQuotes | None:
+        """The product's built and gated quotes now, or None outside a quoting phase."""
+        contracts = self.contracts[product]
+        phase = self.market.product_phase.get(product, Phase.CLOSED)
+        if phase not in QUOTING_PHASES:
+            return None
+        chain = self.market.chain(contracts, self.offset)
+        return self.quoters[product].quote(chain, phase)

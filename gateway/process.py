@@ -1,0 +1,330 @@
+"""The gateway process: one event loop owns the link, the OMS, the quoting desk, the live
+meters and the journal, and serves the control channel.
+
+Every exchange event is journaled before anything acts on it; the desk requotes every
+`requote_s`, sending only quotes the gate passed that differ from what stands; every quote
+sent is journaled. The gateway stops quoting, and says why, when the link is not up, the
+journal cannot write, or its own state is unknown (after a lost link it cancels everything and
+starts clean once the link is back). Kill switches block and cancel by scope until reset.
+"""
+
+import asyncio
+import contextlib
+import time
+from dataclasses import dataclass, field
+from datetime import timezone
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import structlog
+
+from core.clock import Clock
+from core.enums import ExecType, ScopeKind
+from core.events import (
+    ENCODER,
+    Event,
+    ExecutionReport,
+    LinkStatus,
+    MassCancel,
+    Quote,
+    QuoteStatus,
+    Rfq,
+    Scope,
+)
+from core.instruments import Instrument
+from core.ports import ExchangeLink, LinkState
+from gateway.control import (
+    Body,
+    ControlServer,
+    Identity,
+    Kill,
+    KillReset,
+    QuoteDisable,
+    QuoteEnable,
+    SetParams,
+    Status,
+    SwitchModel,
+    load_tokens,
+)
+from gateway.desk import Desk, ProductSetup
+from gateway.export import EVENT, INSTRUMENT
+from gateway.journal import Journal
+from gateway.oms import Oms, State
+from quoting.engine import QuoteModel
+from quoting.gate import NO_PRICE, Accept, Decision, Exemption, Reject, Rule
+from quoting.rfq import RfqResponder
+
+log = structlog.get_logger("gateway")
+
+
+@dataclass
+class KillSwitch:
+    """Latched kills by scope: `all`, `product:P` or `contract:C`."""
+
+    active: dict[str, str] = field(default_factory=dict)  # scope -> who and why
+
+    def blocks(self, inst: Instrument) -> bool:
+        return ("all" in self.active or f"product:{inst.product}" in self.active
+                or f"contract:{inst.instrument_id}" in self.active)
+
+
+def parse_scope(text: str) -> Scope:
+    if text == "all":
+        return Scope(kind=ScopeKind.ALL)
+    kind, _, value = text.partition(":")
+    if kind not in ("product", "contract") or not value:
+        raise ValueError(f"scope: {text!r} is not all, product:P or contract:C")
+    return Scope(kind=ScopeKind(kind), value=value)
+
+
+class Gateway:
+    def __init__(self, *, run_dir: Path, link: ExchangeLink, instruments: list[Instrument],
+                 setups: dict[str, ProductSetup], offset: timezone, journal: Journal,
+                 clock: Clock, account: str = "MM01", requote_s: float = 1.0) -> None:
+        self.run_dir = run_dir
+        self.link = link
+        self.journal = journal
+        self.clock = clock
+        self.account = account
+        self.requote_s = requote_s
+        self.instruments = {i.instrument_id: i for i in instruments}
+        start = clock.now_ns()
+        self.desk = Desk(instruments, setups, offset, start)
+        self.oms = Oms()
+        self.kills = KillSwitch()
+        covered = {i.instrument_id for insts in self.desk.contracts.values() for i in insts
+                   if i.is_option}
+        self.rfqs = RfqResponder(covered, min_rest_s=min(
+            (s.pack.rfq.min_rest_s for s in setups.values()), default=15))
+        self.sent: dict[str, tuple] = {}  # contract -> what stands (bid, bid qty, ask, ask qty)
+        self.stopped_because: str | None = "waiting for the link"
+        self.link_state = LinkState.DOWN
+        self.counts: dict[str, int] = {"sent": 0, "accepted": 0, "rejected": 0, "fills": 0,
+                                       "rfqs": 0, "rfq_answers": 0}
+        self._ids = 0
+        self._dirty_after_loss = False
+        self.control = ControlServer(run_dir / "control.sock",
+                                     load_tokens(run_dir / "control.tokens"), self.command,
+                                     self._audit)
+        for inst in instruments:
+            journal.append(INSTRUMENT, "exchange", msgspec.msgpack.encode(inst), ts_ns=start)
+
+    # ---- events in ---------------------------------------------------------------------------
+
+    def on_event(self, event: Event) -> None:
+        self.journal.append(EVENT, "exchange", ENCODER.encode(event), ts_ns=event.ts_event)
+        self.desk.market.apply(event)
+        match event:
+            case LinkStatus():
+                self.link_state = LinkState(event.state)
+                if self.link_state is not LinkState.UP:
+                    self._stop(f"link {event.state}: {event.reason}")
+                    self.oms.link_lost()
+                    self._dirty_after_loss = True
+            case QuoteStatus():
+                self.oms.on_quote_status(event)
+                if event.rfq_id is not None and event.status.value in ("filled", "cancelled"):
+                    self.rfqs.ended(event.instrument_id, event.ts_event, event.status.value)
+                if event.status.value == "accepted":
+                    self.counts["accepted"] += 1
+                elif event.status.value == "rejected":
+                    self.counts["rejected"] += 1
+                    log.warning("quote_rejected", quote=event.quote_id, reason=event.reason)
+            case Rfq():
+                self.counts["rfqs"] += 1
+                if self.stopped_because is None:
+                    answer = self.rfqs.on_rfq(event, self.desk.market.now_ns, self._rfq_quote)
+                    if answer is not None:
+                        self._send(answer, "sent: the answer to an RFQ, gated")
+                        self.counts["rfq_answers"] += 1
+            case ExecutionReport():
+                if self.oms.on_execution(event) and event.exec_type is ExecType.TRADE:
+                    self.counts["fills"] += 1
+        self.control.publish(event)
+
+    # ---- the quoting loop --------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await self.control.start()
+        await self.link.start(self.on_event)
+        try:
+            while not stop.is_set():
+                self._check()
+                if self.stopped_because is None:
+                    self.requote()
+                self.write_status()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=self.requote_s)
+        finally:
+            if self.link_state is LinkState.UP:
+                self._mass_cancel(Scope(kind=ScopeKind.ALL), "gateway stopping")
+                await asyncio.sleep(0.2)
+            await self.link.stop()
+            await self.control.stop()
+            self.journal.close(ts_ns=self.clock.now_ns())
+            self.write_status()
+
+    def _check(self) -> None:
+        if not self.journal.healthy:
+            self._stop(f"journal: {self.journal.error}")
+            return
+        if self.link_state is LinkState.UP and self.stopped_because is not None:
+            if self._dirty_after_loss:
+                # what stood before the loss is unknown: cancel it all and start clean
+                self._mass_cancel(Scope(kind=ScopeKind.ALL), "state unknown after link loss")
+                self.oms.reconcile(set())
+                self.sent.clear()
+                self._dirty_after_loss = False
+            log.info("quoting_resumed", after=self.stopped_because)
+            self.stopped_because = None
+
+    def _stop(self, reason: str) -> None:
+        if self.stopped_because is None:
+            log.error("quoting_stopped", reason=reason)
+        self.stopped_because = reason
+
+    def requote(self) -> None:
+        for product in self.desk.quoters:
+            result = self.desk.quote(product)
+            if result is None:
+                continue
+            built = result.quotes
+            for i, inst in enumerate(self.desk.contracts[product]):
+                if (self.kills.blocks(inst) or not result.accepted[i]
+                        or self.rfqs.blocked(inst.instrument_id, self.desk.market.now_ns)):
+                    continue
+                bid = None if built.bid_px[i] == NO_PRICE else int(built.bid_px[i])
+                ask = None if built.ask_px[i] == NO_PRICE else int(built.ask_px[i])
+                wanted = (bid, int(built.bid_qty[i]), ask, int(built.ask_qty[i]))
+                if self.sent.get(inst.instrument_id) == wanted:
+                    continue
+                self._send_quote(inst, wanted)
+
+    def _new_quote(self, inst: Instrument, wanted: tuple, rfq_id: str | None = None) -> Quote:
+        self._ids += 1
+        now = self.clock.now_ns()
+        return Quote(ts_event=now, ts_init=now, quote_id=f"G{self._ids}",
+                     instrument_id=inst.instrument_id, account=self.account,
+                     bid_px_ticks=wanted[0], bid_qty=wanted[1], ask_px_ticks=wanted[2],
+                     ask_qty=wanted[3], rfq_id=rfq_id)
+
+    def _send_quote(self, inst: Instrument, wanted: tuple) -> None:
+        self._send(self._new_quote(inst, wanted), "sent: the gate accepted it")
+
+    def _send(self, quote: Quote, outcome: str) -> None:
+        self.journal.append("command", "engine", ENCODER.encode(quote), ts_ns=quote.ts_init,
+                            outcome=outcome)
+        self.oms.quote_sent(quote.quote_id, quote.instrument_id)
+        self.link.submit(quote)
+        self.sent[quote.instrument_id] = (quote.bid_px_ticks, quote.bid_qty,
+                                          quote.ask_px_ticks, quote.ask_qty)
+        self.counts["sent"] += 1
+
+    def _rfq_quote(self, instrument_id: str, rfq_id: str) -> tuple[Quote | None, Decision]:
+        """The contract's quote now, built and gated, as the answer to `rfq_id`."""
+        inst = self.instruments[instrument_id]
+        if self.kills.blocks(inst):
+            return None, Reject(Rule.PHASE, "kill: the contract is killed")
+        result = self.desk.quote(inst.product)
+        if result is None:
+            return None, Reject(Rule.PHASE, "phase: not quoting now")
+        i = self.desk.contracts[inst.product].index(inst)
+        built = result.quotes
+        if built.bid_px[i] == NO_PRICE and built.ask_px[i] == NO_PRICE:
+            return None, Reject(Rule.EMPTY, "no quote: the model has no value")
+        wanted = (None if built.bid_px[i] == NO_PRICE else int(built.bid_px[i]),
+                  int(built.bid_qty[i]),
+                  None if built.ask_px[i] == NO_PRICE else int(built.ask_px[i]),
+                  int(built.ask_qty[i]))
+        decision: Decision = (Accept(Exemption(int(result.exemption[i])))
+                              if result.rule[i] == 0 else
+                              Reject(Rule(int(result.rule[i])), "the gate refused it"))
+        return self._new_quote(inst, wanted, rfq_id), decision
+
+    def _mass_cancel(self, scope: Scope, reason: str) -> None:
+        self._ids += 1
+        now = self.clock.now_ns()
+        command = MassCancel(ts_event=now, ts_init=now, request_id=f"M{self._ids}",
+                             account=self.account, scope=scope)
+        self.journal.append("command", "gateway", ENCODER.encode(command), ts_ns=now,
+                            outcome=f"sent: {reason}")
+        if self.link_state is LinkState.UP:
+            self.link.submit(command)
+        for contract in list(self.sent):
+            inst = self.instruments[contract]
+            if scope.kind is ScopeKind.ALL or scope.value in (inst.product, contract):
+                del self.sent[contract]
+
+    # ---- control -----------------------------------------------------------------------------
+
+    def _audit(self, kind: str, actor: str, payload: bytes, outcome: str) -> None:
+        self.journal.append(kind, actor, payload, ts_ns=self.clock.now_ns(), outcome=outcome)
+
+    async def command(self, identity: Identity, body: Body) -> dict[str, Any]:
+        match body:
+            case Status():
+                return self.status()
+            case SetParams():
+                self._quoter(body.product).configure(body.contracts, **body.values)
+                return {"product": body.product, "set": body.values}
+            case QuoteEnable():
+                self._quoter(body.product).enable(body.contracts)
+                return {"product": body.product, "enabled": body.contracts or "all"}
+            case QuoteDisable():
+                quoter = self._quoter(body.product)
+                live = {q.instrument_id for q in self.oms.quotes.values()
+                        if q.state in (State.LIVE, State.PARTIALLY_FILLED)}
+                check = quoter.disable(body.contracts, live_valid=live,
+                                       phase=self.desk.market.product_phase.get(body.product),
+                                       override=body.override, now_ns=self.clock.now_ns(),
+                                       phase_ends_ns=None)
+                if not check.allowed:
+                    raise PermissionError(check.message)
+                for contract in body.contracts or [i.instrument_id for i in
+                                                   self.desk.contracts[body.product]]:
+                    self._mass_cancel(Scope(kind=ScopeKind.CONTRACT, value=contract),
+                                      f"disabled by {identity.actor}")
+                return {"product": body.product, "disabled": body.contracts or "all",
+                        "alert": check.message if check.alert else None}
+            case SwitchModel():
+                self._quoter(body.product).switch(QuoteModel(body.model))
+                return {"product": body.product, "model": body.model}
+            case Kill():
+                scope = parse_scope(body.scope)
+                self.kills.active[body.scope] = f"{identity.actor}: {body.reason}"
+                started = time.perf_counter()
+                self._mass_cancel(scope, f"kill by {identity.actor}: {body.reason}")
+                return {"scope": body.scope, "state": "HALTED",
+                        "blocked_ms": (time.perf_counter() - started) * 1e3}
+            case KillReset():
+                if self.kills.active.pop(body.scope, None) is None:
+                    raise ValueError(f"scope: {body.scope!r} is not killed")
+                return {"scope": body.scope, "state": "ACTIVE"}
+        raise ValueError(f"{type(body).__name__}: not handled")
+
+    def _quoter(self, product: str):
+        quoter = self.desk.quoters.get(product)
+        if quoter is None:
+            raise KeyError(f"product: {product!r} is not quoted here")
+        return quoter
+
+    def status(self) -> dict[str, Any]:
+        live = sum(1 for q in self.oms.quotes.values()
+                   if q.state in (State.LIVE, State.PARTIALLY_FILLED))
+        return {
+            "quoting": self.stopped_because is None,
+            "stopped_because": self.stopped_because,
+            "links": {self.link.name: str(self.link_state)},
+            "live_quotes": {"gateway": live},
+            "kill": {scope: "HALTED" for scope in self.kills.active} or {"all": "ACTIVE"},
+            "counts": dict(self.counts),
+            "journal": {"records": self.journal.seq, "healthy": self.journal.healthy},
+            "positions": {k: v for k, v in self.oms.positions.items() if v},
+        }
+
+    def write_status(self) -> None:
+        path = self.run_dir / "gateway.status.json"
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_bytes(msgspec.json.encode(self.status()))
+        tmp.replace(path)
