@@ -5,6 +5,7 @@ Errors go to stderr with a non-zero exit code.
 """
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -88,6 +89,50 @@ def build_parser() -> argparse.ArgumentParser:
     grun.add_argument("--requote-s", type=float, default=1.0)
     grun.add_argument("--account", default="MM01")
     grun.set_defaults(handler=_gateway_run)
+
+    up = commands.add_parser(
+        "up", help="start the simulator and the gateway on loopback, in the background",
+        description="Start `mmgw sim serve` and `mmgw gateway run` as separate processes on a "
+                    "file link in RUN_DIR/link, with the journal, the control socket, the "
+                    "tokens (RUN_DIR/control.tokens) and the logs in RUN_DIR. Returns once the "
+                    "gateway answers on its control socket. `mmgw status` and `mmgw kill` "
+                    "talk to it; `mmgw down` stops both.")
+    up.add_argument("--run-dir", type=Path, default=Path("run"))
+    up.add_argument("--seed", type=int, default=7)
+    up.add_argument("--day", type=_day, default=None)
+    up.add_argument("--speed", type=float, default=1.0,
+                    help="simulated seconds per wall-clock second (default 1)")
+    up.add_argument("--from", dest="from_time", default="09:30", metavar="HH:MM[:SS]",
+                    help="the local time of day the simulated clock starts at (default 09:30)")
+    up.add_argument("--requote-s", type=float, default=1.0)
+    up.set_defaults(handler=_up)
+
+    st = commands.add_parser(
+        "status", help="what runs: processes, links, live quotes, kill switches, meters",
+        description="Ask the gateway in RUN_DIR (as ops) and read the exchange's own count of "
+                    "the member's live quotes; print processes, link states, live quotes on "
+                    "both sides, kill switches and the live obligation meters.")
+    st.add_argument("--run-dir", type=Path, default=Path("run"))
+    st.add_argument("--json", action="store_true")
+    st.set_defaults(handler=_status)
+
+    dn = commands.add_parser("down", help="stop the gateway, then the simulator")
+    dn.add_argument("--run-dir", type=Path, default=Path("run"))
+    dn.set_defaults(handler=_down)
+
+    kill = commands.add_parser(
+        "kill", help="one-click cancel: stop quoting and cancel everything in a scope",
+        description="Latch the kill switch for SCOPE (all, product:CODE or contract:ID): "
+                    "the gateway stops quoting there and mass-cancels at the exchange. It "
+                    "stays latched until `mmgw kill --reset`. Runs with the risk token of "
+                    "RUN_DIR/control.tokens unless --token is given.")
+    kill.add_argument("--run-dir", type=Path, default=Path("run"))
+    kill.add_argument("--scope", default="all")
+    kill.add_argument("--reason", required=True)
+    kill.add_argument("--reset", action="store_true", help="release the switch instead")
+    kill.add_argument("--token", default=None)
+    kill.add_argument("--json", action="store_true")
+    kill.set_defaults(handler=_kill)
 
     price = commands.add_parser(
         "price", help="option price and Greeks, or the implied volatility of a premium",
@@ -244,6 +289,81 @@ def _gateway_run(args: argparse.Namespace) -> int:
 
     uvloop.run(main())
     return 0
+
+
+def _up(args: argparse.Namespace) -> int:
+    from gateway.launcher import up  # noqa: PLC0415
+
+    started = up(args.run_dir, seed=args.seed, speed=args.speed, start=args.from_time,
+                 day=f"{args.day:%Y-%m-%d}" if args.day else None, requote_s=args.requote_s)
+    for name, proc in started.items():
+        print(f"{name:<10} pid {proc['pid']:<8} log {proc['log']}")
+    print(f"up: mmgw status --run-dir {args.run_dir}; mmgw down --run-dir {args.run_dir}")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from gateway.launcher import status  # noqa: PLC0415
+
+    figures = status(args.run_dir)
+    if args.json:
+        print(json.dumps(figures, indent=2, sort_keys=True))
+        return 0
+    for name, proc in figures["processes"].items():
+        print(f"{name:<10} pid {proc['pid']:<8} {'running' if proc['alive'] else 'STOPPED'}")
+    if "gateway_error" in figures:
+        print(f"gateway    not answering: {figures['gateway_error']}")
+    for name, state in figures["links"].items():
+        print(f"link       {name}: {state}")
+    live = figures["live_quotes"]
+    print(f"quotes     live at the gateway {live['gateway']}, at the exchange {live['exchange']}")
+    print(f"quoting    {figures.get('quoting')}"
+          + (f" (stopped: {figures['stopped_because']})" if figures.get("stopped_because")
+             else ""))
+    for scope, state in figures["kill"].items():
+        print(f"kill       {scope}: {state}")
+    for name, reading in figures["meters"].items():
+        print(f"meter      {name}: participation {_figure(reading['continuous_participation'])}"
+              f", coverage {_figure(reading['coverage_now'])} of "
+              f"{_figure(reading['coverage_required'])} required"
+              f", RFQs answered {_figure(reading['rfq_response_rate'])}")
+    return 0
+
+
+def _figure(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
+def _down(args: argparse.Namespace) -> int:
+    from gateway.launcher import down  # noqa: PLC0415
+
+    result = down(args.run_dir)
+    if not result:
+        print(f"nothing was running in {args.run_dir}")
+    for name, outcome in result.items():
+        print(f"{name:<10} {outcome}")
+    return 0
+
+
+def _kill(args: argparse.Namespace) -> int:
+    from gateway.control import Kill, KillReset, request  # noqa: PLC0415
+    from gateway.launcher import token_for  # noqa: PLC0415
+
+    sock = args.run_dir / "control.sock"
+    if not sock.exists():
+        raise CliError(f"--run-dir: no gateway control socket in {args.run_dir}")
+    token = args.token or token_for(args.run_dir, "risk")
+    body = (KillReset if args.reset else Kill)(scope=args.scope, reason=args.reason)
+    response = request(sock, token, body, timeout_s=10)
+    if args.json:
+        print(json.dumps({"ok": response.ok, "actor": response.actor,
+                          "result": response.result, "error": response.error}, indent=2))
+    elif response.ok:
+        print(f"{'released' if args.reset else 'killed'} {args.scope} as {response.actor}: "
+              f"{response.result}")
+    else:
+        sys.stderr.write(f"mmgw: refused: {response.error}\n")
+    return 0 if response.ok else 3
 
 
 def _price(args: argparse.Namespace) -> int:
@@ -525,9 +645,20 @@ def _sim_serve(args: argparse.Namespace) -> int:
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     signal.signal(signal.SIGINT, lambda *_: stopping.append(True))
-    serve(server, anchor, stop=lambda: bool(stopping),
-          on_tick=lambda: snapshot.write_if_due(args.ezsr_interval_s,
-                                                sim_day.clock.now_ns()))
+    status_path = args.link_dir / ".sim" / "status.json"
+
+    def tick() -> None:
+        if snapshot.write_if_due(args.ezsr_interval_s, sim_day.clock.now_ns()):
+            # the exchange's own view, for `mmgw status`
+            live: dict[str, int] = {}
+            for quote in sim_day.exchange.live_quotes():
+                live[quote.account] = live.get(quote.account, 0) + 1
+            tmp = status_path.with_name("status.json.tmp")
+            tmp.write_bytes(msgspec.json.encode({"live_quotes": live,
+                                                 "sim_ns": sim_day.clock.now_ns()}))
+            tmp.replace(status_path)
+
+    serve(server, anchor, stop=lambda: bool(stopping), on_tick=tick)
     snapshot.write(sim_day.clock.now_ns())
     if sim_day.clock.now_ns() >= sim_day.end_ns:
         out = write_end_of_day(sim_day, args.link_dir / "eztrans", calendar)
@@ -575,9 +706,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from adapters.stepfile.server import RecoveryError  # noqa: PLC0415
     from core.calendar import CalendarError  # noqa: PLC0415
     from core.config import ConfigError  # noqa: PLC0415
+    from gateway.launcher import LaunchError  # noqa: PLC0415
 
-    user_errors = (CliError, ConfigError, CalendarError, EzTransError, EzsrError, StepError,
-                   ReplayError, RecoveryError, LinkGapError)
+    user_errors = (CliError, LaunchError, ConfigError, CalendarError, EzTransError, EzsrError,
+                   StepError, ReplayError, RecoveryError, LinkGapError)
 
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -20,7 +20,7 @@ import msgspec
 import structlog
 
 from core.clock import Clock
-from core.enums import ExecType, ScopeKind
+from core.enums import ExecType, QuoteStatusCode, ScopeKind
 from core.events import (
     ENCODER,
     Event,
@@ -53,6 +53,9 @@ from gateway.journal import Journal
 from gateway.oms import Oms, State
 from quoting.engine import QuoteModel
 from quoting.gate import NO_PRICE, Accept, Decision, Exemption, Reject, Rule
+from quoting.obligations.convert import TimelineConverter, to_events
+from quoting.obligations.meters import LiveMeters
+from quoting.obligations.timeline import ContractRecord, to_ns
 from quoting.rfq import RfqResponder
 
 log = structlog.get_logger("gateway")
@@ -98,12 +101,30 @@ class Gateway:
         self.rfqs = RfqResponder(covered, min_rest_s=min(
             (s.pack.rfq.min_rest_s for s in setups.values()), default=15))
         self.sent: dict[str, tuple] = {}  # contract -> what stands (bid, bid qty, ask, ask qty)
+        self.sent_ids: dict[str, str] = {}  # contract -> the id of the quote last sent there
         self.stopped_because: str | None = "waiting for the link"
         self.link_state = LinkState.DOWN
         self.counts: dict[str, int] = {"sent": 0, "accepted": 0, "rejected": 0, "fills": 0,
                                        "rfqs": 0, "rfq_answers": 0}
         self._ids = 0
         self._dirty_after_loss = False
+        # what the gate refused at the last requote, per product and rule (not sent: not counted
+        # as exchange rejections)
+        self.gate_refusals: dict[str, dict[str, int]] = {}
+        # the live obligation meters, one per rule pack, fed the timeline the journal exports
+        self.converter = TimelineConverter(instruments, offset)
+        self.meters: dict[str, tuple[LiveMeters, set[str], set[str]]] = {}
+        records = {line["contract"]: line for line in self.converter.header()}
+        for setup in {s.pack.name: s for s in setups.values()}.values():
+            pack = setup.pack
+            governed = [r for r in records.values()
+                        if r["venue"] == pack.venue and r["kind"] in pack.kinds
+                        and r["product"] in setups]
+            if governed:
+                meters = LiveMeters([msgspec.convert(dict(r), type=ContractRecord)
+                                     for r in governed], pack, offset)
+                self.meters[pack.name] = (meters, {r["contract"] for r in governed},
+                                          {r["product"] for r in governed})
         self.control = ControlServer(run_dir / "control.sock",
                                      load_tokens(run_dir / "control.tokens"), self.command,
                                      self._audit)
@@ -115,6 +136,7 @@ class Gateway:
     def on_event(self, event: Event) -> None:
         self.journal.append(EVENT, "exchange", ENCODER.encode(event), ts_ns=event.ts_event)
         self.desk.market.apply(event)
+        self._meter(event)
         match event:
             case LinkStatus():
                 self.link_state = LinkState(event.state)
@@ -124,6 +146,8 @@ class Gateway:
                     self._dirty_after_loss = True
             case QuoteStatus():
                 self.oms.on_quote_status(event)
+                if event.status is not QuoteStatusCode.ACCEPTED:
+                    self._standing_changed(event.instrument_id, event.quote_id)
                 if event.rfq_id is not None and event.status.value in ("filled", "cancelled"):
                     self.rfqs.ended(event.instrument_id, event.ts_event, event.status.value)
                 if event.status.value == "accepted":
@@ -141,7 +165,39 @@ class Gateway:
             case ExecutionReport():
                 if self.oms.on_execution(event) and event.exec_type is ExecType.TRADE:
                     self.counts["fills"] += 1
+                    if event.is_quote:
+                        self._standing_changed(event.instrument_id, event.client_id)
         self.control.publish(event)
+
+    def _standing_changed(self, instrument_id: str, quote_id: str) -> None:
+        """The exchange no longer holds what we last sent there (filled, partly filled,
+        cancelled or rejected): the next requote sends it afresh."""
+        if self.sent_ids.get(instrument_id) == quote_id:
+            self.sent.pop(instrument_id, None)
+
+    def _meter(self, event: Event) -> None:
+        lines = self.converter.convert(event)
+        if not lines:
+            return
+        for line, timed in zip(lines, to_events(lines), strict=True):
+            contract, product = line.get("contract"), line.get("product")
+            for meters, contracts, products in self.meters.values():
+                if (contract in contracts or line["type"] == "rfq_cancel"
+                        or (contract is None and product in ("*", *products))):
+                    meters.feed(timed, to_ns(timed.ts))
+
+    def meter_readings(self) -> dict[str, Any]:
+        now = self.desk.market.now_ns
+        out: dict[str, Any] = {}
+        for pack, (meters, _, _) in self.meters.items():
+            for reading in meters.read(now, 0):
+                out[f"{pack}:{reading.product}"] = {
+                    "continuous_participation": reading.participation,
+                    "coverage_now": reading.coverage_now,
+                    "coverage_required": reading.coverage_required,
+                    "rfq_response_rate": reading.rfq_response_rate,
+                    "alerts": reading.alerts[:5]}
+        return out
 
     # ---- the quoting loop --------------------------------------------------------------------
 
@@ -190,6 +246,11 @@ class Gateway:
             if result is None:
                 continue
             built = result.quotes
+            refused: dict[str, int] = {}
+            for code in result.rule[~result.accepted]:
+                name = Rule(int(code)).name.lower()
+                refused[name] = refused.get(name, 0) + 1
+            self.gate_refusals[product] = refused
             for i, inst in enumerate(self.desk.contracts[product]):
                 if (self.kills.blocks(inst) or not result.accepted[i]
                         or self.rfqs.blocked(inst.instrument_id, self.desk.market.now_ns)):
@@ -219,6 +280,7 @@ class Gateway:
         self.link.submit(quote)
         self.sent[quote.instrument_id] = (quote.bid_px_ticks, quote.bid_qty,
                                           quote.ask_px_ticks, quote.ask_qty)
+        self.sent_ids[quote.instrument_id] = quote.quote_id
         self.counts["sent"] += 1
 
     def _rfq_quote(self, instrument_id: str, rfq_id: str) -> tuple[Quote | None, Decision]:
@@ -319,8 +381,10 @@ class Gateway:
             "live_quotes": {"gateway": live},
             "kill": {scope: "HALTED" for scope in self.kills.active} or {"all": "ACTIVE"},
             "counts": dict(self.counts),
+            "gate_refusals": {p: r for p, r in self.gate_refusals.items() if r},
             "journal": {"records": self.journal.seq, "healthy": self.journal.healthy},
             "positions": {k: v for k, v in self.oms.positions.items() if v},
+            "meters": self.meter_readings(),
         }
 
     def write_status(self) -> None:
