@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/mmgw sim run --seed 7
+	$(VENV)/bin/mmgw demo
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

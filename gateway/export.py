@@ -35,8 +35,10 @@ def export_timeline(url: str, out: Path, offset: timezone) -> int:
             for line in converter.header():
                 fh.write(ENCODER.encode(line) + b"\n")
                 count += 1
+            # in the exchange's time: the link's streams (market data, execution reports)
+            # arrive interleaved as read, and a backlog on one can trail the other
             rows = connection.execute(sa.select(RECORDS.c.payload).where(
-                RECORDS.c.kind == EVENT).order_by(RECORDS.c.seq))
+                RECORDS.c.kind == EVENT).order_by(RECORDS.c.ts_ns, RECORDS.c.seq))
             for row in rows:
                 for line in converter.convert(DECODER.decode(row.payload)):  # type: ignore[arg-type]
                     fh.write(ENCODER.encode(line) + b"\n")

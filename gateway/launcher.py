@@ -45,7 +45,8 @@ def alive(pid: int) -> bool:
 
 
 def up(run: Path, *, seed: int = 7, speed: float = 1.0, start: str | None = None,
-       day: str | None = None, requote_s: float = 1.0, timeout_s: float = 120.0) -> dict:
+       day: str | None = None, requote_s: float = 1.0, timeout_s: float = 120.0,
+       config_dir: Path | None = None) -> dict:
     """Start the simulator and the gateway; wait until the gateway answers."""
     processes = run / "processes.json"
     if processes.exists() and any(alive(p["pid"]) for p in
@@ -57,9 +58,10 @@ def up(run: Path, *, seed: int = 7, speed: float = 1.0, start: str | None = None
         make_tokens(run / "control.tokens", PEOPLE)
     link = run / "link"
     common = ["--day", day] if day else []
-    sim = [_mmgw(), "sim", "serve", "--link-dir", str(link), "--seed", str(seed),
+    mmgw = [_mmgw(), *(["--config-dir", str(config_dir)] if config_dir else [])]
+    sim = [*mmgw, "sim", "serve", "--link-dir", str(link), "--seed", str(seed),
            "--speed", str(speed), *common, *(["--from", start] if start else [])]
-    gateway = [_mmgw(), "gateway", "run", "--run-dir", str(run), "--link-dir", str(link),
+    gateway = [*mmgw, "gateway", "run", "--run-dir", str(run), "--link-dir", str(link),
                "--requote-s", str(requote_s), *common]
     started: dict[str, Any] = {}
     started["simulator"] = _spawn(sim, run / "logs" / "simulator.log")

@@ -9,7 +9,6 @@ starts clean once the link is back). Kill switches block and cancel by scope unt
 """
 
 import asyncio
-import contextlib
 import time
 from dataclasses import dataclass, field
 from datetime import timezone
@@ -101,6 +100,8 @@ class Gateway:
         self.rfqs = RfqResponder(covered, min_rest_s=min(
             (s.pack.rfq.min_rest_s for s in setups.values()), default=15))
         self.sent: dict[str, tuple] = {}  # contract -> what stands (bid, bid qty, ask, ask qty)
+        self._status_due = 0.0  # the status file is rewritten twice a second at most
+        self._wake = asyncio.Event()  # a standing quote changed: requote now
         self.sent_ids: dict[str, str] = {}  # contract -> the id of the quote last sent there
         self.stopped_because: str | None = "waiting for the link"
         self.link_state = LinkState.DOWN
@@ -111,9 +112,12 @@ class Gateway:
         # what the gate refused at the last requote, per product and rule (not sent: not counted
         # as exchange rejections)
         self.gate_refusals: dict[str, dict[str, int]] = {}
+        self.gate_refused_total: dict[str, int] = {}  # per rule, contract x requote cycle
+        self.rejections: dict[str, int] = {}  # the exchange's rejections, per reason
         # the live obligation meters, one per rule pack, fed the timeline the journal exports
         self.converter = TimelineConverter(instruments, offset)
         self.meters: dict[str, tuple[LiveMeters, set[str], set[str]]] = {}
+        self._meter_ns = 0
         records = {line["contract"]: line for line in self.converter.header()}
         for setup in {s.pack.name: s for s in setups.values()}.values():
             pack = setup.pack
@@ -154,6 +158,7 @@ class Gateway:
                     self.counts["accepted"] += 1
                 elif event.status.value == "rejected":
                     self.counts["rejected"] += 1
+                    self.rejections[event.reason] = self.rejections.get(event.reason, 0) + 1
                     log.warning("quote_rejected", quote=event.quote_id, reason=event.reason)
             case Rfq():
                 self.counts["rfqs"] += 1
@@ -174,6 +179,7 @@ class Gateway:
         cancelled or rejected): the next requote sends it afresh."""
         if self.sent_ids.get(instrument_id) == quote_id:
             self.sent.pop(instrument_id, None)
+            self._wake.set()
 
     def _meter(self, event: Event) -> None:
         lines = self.converter.convert(event)
@@ -181,10 +187,13 @@ class Gateway:
             return
         for line, timed in zip(lines, to_events(lines), strict=True):
             contract, product = line.get("contract"), line.get("product")
+            # the link's two streams arrive interleaved as read: an event that trails the
+            # other stream counts from now (the export orders by the exchange's time)
+            self._meter_ns = max(self._meter_ns, to_ns(timed.ts))
             for meters, contracts, products in self.meters.values():
                 if (contract in contracts or line["type"] == "rfq_cancel"
                         or (contract is None and product in ("*", *products))):
-                    meters.feed(timed, to_ns(timed.ts))
+                    meters.feed(timed, self._meter_ns)
 
     def meter_readings(self) -> dict[str, Any]:
         now = self.desk.market.now_ns
@@ -209,9 +218,18 @@ class Gateway:
                 self._check()
                 if self.stopped_because is None:
                     self.requote()
-                self.write_status()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=self.requote_s)
+                if time.monotonic() >= self._status_due:
+                    self.write_status()
+                    self._status_due = time.monotonic() + 0.5
+                # sleep until the next requote, or until a fill or a cancel at the exchange
+                # leaves a contract without what we sent there: replenish at once
+                self._wake.clear()
+                waiters = [asyncio.ensure_future(stop.wait()),
+                           asyncio.ensure_future(self._wake.wait())]
+                await asyncio.wait(waiters, timeout=self.requote_s,
+                                   return_when=asyncio.FIRST_COMPLETED)
+                for waiter in waiters:
+                    waiter.cancel()
         finally:
             if self.link_state is LinkState.UP:
                 self._mass_cancel(Scope(kind=ScopeKind.ALL), "gateway stopping")
@@ -248,9 +266,12 @@ class Gateway:
             built = result.quotes
             refused: dict[str, int] = {}
             for code in result.rule[~result.accepted]:
-                name = Rule(int(code)).name.lower()
+                # a contract the gate let through with no side at all had no model value
+                name = Rule(int(code)).name.lower() if code else "no_model_value"
                 refused[name] = refused.get(name, 0) + 1
             self.gate_refusals[product] = refused
+            for name, n in refused.items():
+                self.gate_refused_total[name] = self.gate_refused_total.get(name, 0) + n
             for i, inst in enumerate(self.desk.contracts[product]):
                 if (self.kills.blocks(inst) or not result.accepted[i]
                         or self.rfqs.blocked(inst.instrument_id, self.desk.market.now_ns)):
@@ -382,6 +403,8 @@ class Gateway:
             "kill": {scope: "HALTED" for scope in self.kills.active} or {"all": "ACTIVE"},
             "counts": dict(self.counts),
             "gate_refusals": {p: r for p, r in self.gate_refusals.items() if r},
+            "gate_refused_total": dict(self.gate_refused_total),
+            "exchange_rejections": dict(self.rejections),
             "journal": {"records": self.journal.seq, "healthy": self.journal.healthy},
             "positions": {k: v for k, v in self.oms.positions.items() if v},
             "meters": self.meter_readings(),

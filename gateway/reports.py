@@ -247,9 +247,10 @@ def marks_and_pnl(url: str) -> dict[str, dict[str, float]]:
 
 def obligations_report(timeline: Timeline, pack: RulePack, out_dir: Path, *,
                        day: date | None = None, month: str | None = None,
-                       journal_url: str | None = None) -> list[Path]:
-    """Write the report of a day or a month for every product of the timeline; returns the
-    files written (an HTML and a JSON per product)."""
+                       journal_url: str | None = None,
+                       products: set[str] | None = None) -> list[Path]:
+    """Write the report of a day or a month for every product of the timeline (or those of
+    `products`); returns the files written (an HTML and a JSON per product)."""
     if (day is None) == (month is None):
         raise ReportError("give a day or a month")
     if day is not None:
@@ -266,6 +267,8 @@ def obligations_report(timeline: Timeline, pack: RulePack, out_dir: Path, *,
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for product, figures in result["products"].items():
+        if products is not None and product not in products:
+            continue
         plots = []
         if day is not None and product in samples:
             plots += _daily_plots(samples[product], pack, period.offset)
@@ -293,4 +296,24 @@ def obligations_report(timeline: Timeline, pack: RulePack, out_dir: Path, *,
                                                    "period": label, "figures": figures,
                                                    "summary": extra}))
         written += [html_path, json_path]
+    return written
+
+
+def reports_for_packs(timeline: Timeline, packs: list[RulePack], out_dir: Path, *,
+                      day: date | None = None, month: str | None = None,
+                      journal_url: str | None = None,
+                      products: set[str] | None = None) -> list[Path]:
+    """The reports of every pack that governs a contract of the timeline (a pack that governs
+    none is left out), for every product or those of `products`."""
+    from quoting.obligations.timeline import restrict  # noqa: PLC0415
+
+    written: list[Path] = []
+    for pack in packs:
+        governed = restrict(timeline, pack.venue, pack.kinds)
+        if governed.contracts:
+            try:
+                written += obligations_report(governed, pack, out_dir, day=day, month=month,
+                                              journal_url=journal_url, products=products)
+            except ReportError as exc:
+                raise ReportError(f"{pack.name}: {exc}") from exc
     return written
