@@ -113,7 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Start `mmgw sim serve` and `mmgw gateway run` as separate processes on a "
                     "file link in RUN_DIR/link, with the journal, the control socket, the "
                     "tokens (RUN_DIR/control.tokens) and the logs in RUN_DIR. Returns once the "
-                    "gateway answers on its control socket. `mmgw status` and `mmgw kill` "
+                    "gateway answers on its control socket (with the simulator still running and "
+                    "the gateway gone, it starts the gateway again: it recovers the day from "
+                    "its journal and the link). `mmgw status` and `mmgw kill` "
                     "talk to it; `mmgw down` stops both.")
     up.add_argument("--run-dir", type=Path, default=Path("run"))
     up.add_argument("--seed", type=int, default=7)
@@ -264,6 +266,7 @@ def _gateway_run(args: argparse.Namespace) -> int:
     import asyncio  # noqa: PLC0415
     import signal  # noqa: PLC0415
 
+    import structlog  # noqa: PLC0415
     import uvloop  # noqa: PLC0415
 
     from adapters.eztrans.files import read_reference  # noqa: PLC0415
@@ -273,6 +276,7 @@ def _gateway_run(args: argparse.Namespace) -> int:
     from core.clock import RealClock  # noqa: PLC0415
     from gateway.desk import DeskConfig, ProductSetup  # noqa: PLC0415
     from gateway.journal import Journal  # noqa: PLC0415
+    from gateway.process import link_positions  # noqa: PLC0415
 
     config, _, day = _load(args)
     reference = args.link_dir / "eztrans" / f"reference_{day:%Y%m%d}.csv"
@@ -288,10 +292,20 @@ def _gateway_run(args: argparse.Namespace) -> int:
     if not (run / "control.tokens").exists():
         raise CliError(f"--run-dir: no control.tokens in {run} (mmgw up writes it)")
     clock = RealClock()
-    journal = Journal(f"sqlite:///{run / 'journal.db'}", run / "journal.checkpoints",
+    url = f"sqlite:///{run / 'journal.db'}"
+    journal = Journal(url, run / "journal.checkpoints",
                       run / "journal.key")
+    # the journal says where the link resumes: after the last record it holds
+    resume = link_positions(url)
+    holder: list = []  # the gateway, once built: the link tells it each record's place
+
+    def on_record(role: str, seq: int) -> None:
+        holder[0].note_record(role, seq)
+
     link = StepFileLink(args.link_dir, {i.instrument_id: i.tick for i in instruments}, clock,
-                        member=args.account, consumer="gateway")
+                        member=args.account, consumer="gateway", resume_from=resume,
+                        on_record=on_record)
+    link.forget_positions()
 
     async def main() -> None:
         from gateway.process import Gateway  # noqa: PLC0415
@@ -303,6 +317,11 @@ def _gateway_run(args: argparse.Namespace) -> int:
         gateway = Gateway(run_dir=run, link=link, instruments=instruments, setups=setups,
                           offset=venue_tz(config), journal=journal, clock=clock,
                           account=args.account, requote_s=args.requote_s)
+        holder.append(gateway)
+        if resume:
+            recovered = gateway.recover(url)
+            structlog.get_logger("gateway").warning("recovered_from_journal", resume=resume,
+                                                    **recovered)
         await gateway.run(stop)
 
     uvloop.run(main())

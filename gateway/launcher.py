@@ -49,9 +49,13 @@ def up(run: Path, *, seed: int = 7, speed: float = 1.0, start: str | None = None
        config_dir: Path | None = None) -> dict:
     """Start the simulator and the gateway; wait until the gateway answers."""
     processes = run / "processes.json"
-    if processes.exists() and any(alive(p["pid"]) for p in
-                                  json.loads(processes.read_text()).values()):
-        raise LaunchError(f"{run} is already up (mmgw down --run-dir {run} first)")
+    if processes.exists():
+        started = json.loads(processes.read_text())
+        running = {name for name, p in started.items() if alive(p["pid"])}
+        if running == {"simulator"} and "gateway" in started:
+            return restart_gateway(run, started, timeout_s)
+        if running:
+            raise LaunchError(f"{run} is already up (mmgw down --run-dir {run} first)")
     run.mkdir(parents=True, exist_ok=True)
     (run / "logs").mkdir(exist_ok=True)
     if not (run / "control.tokens").exists():
@@ -71,6 +75,19 @@ def up(run: Path, *, seed: int = 7, speed: float = 1.0, start: str | None = None
         _check_alive(started, run, deadline)
     started["gateway"] = _spawn(gateway, run / "logs" / "gateway.log")
     processes.write_text(json.dumps(started))
+    while not (run / "control.sock").exists():
+        _check_alive(started, run, deadline)
+    return started
+
+
+def restart_gateway(run: Path, started: dict[str, Any], timeout_s: float = 120.0) -> dict:
+    """The gateway stopped (or was killed) while the exchange runs on: start it again with
+    the same command; it recovers the day from its journal and the link."""
+    gateway = started["gateway"]
+    (run / "control.sock").unlink(missing_ok=True)  # the dead process's socket
+    started["gateway"] = _spawn(gateway["command"], Path(gateway["log"]))
+    (run / "processes.json").write_text(json.dumps(started))
+    deadline = time.monotonic() + timeout_s
     while not (run / "control.sock").exists():
         _check_alive(started, run, deadline)
     return started

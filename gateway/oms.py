@@ -58,6 +58,8 @@ TRANSITIONS: dict[tuple[State, Input], State] = {
     (S.PENDING_REPLACE, I.FULL_FILL): S.FILLED,
     (S.PENDING_REPLACE, I.CANCELLED): S.CANCELLED,
     (S.PENDING_CANCEL, I.CANCELLED): S.CANCELLED,
+    # the exchange confirms a cancel of what reconciliation already found gone
+    (S.CANCELLED, I.CANCELLED): S.CANCELLED,
     (S.PENDING_CANCEL, I.PARTIAL_FILL): S.PENDING_CANCEL,
     (S.PENDING_CANCEL, I.FULL_FILL): S.FILLED,
     (S.PENDING_CANCEL, I.REJECTED): S.LIVE,  # the cancel was refused: it still stands

@@ -21,6 +21,7 @@ import structlog
 from core.clock import Clock
 from core.enums import ExecType, QuoteStatusCode, ScopeKind
 from core.events import (
+    DECODER,
     ENCODER,
     Event,
     ExecutionReport,
@@ -48,8 +49,8 @@ from gateway.control import (
 )
 from gateway.desk import Desk, ProductSetup
 from gateway.export import EVENT, INSTRUMENT
-from gateway.journal import Journal
-from gateway.oms import Oms, State
+from gateway.journal import Journal, records
+from gateway.oms import InvalidTransition, Oms, State
 from quoting.engine import QuoteModel
 from quoting.gate import NO_PRICE, Accept, Decision, Exemption, Reject, Rule
 from quoting.obligations.convert import TimelineConverter, to_events
@@ -58,6 +59,9 @@ from quoting.obligations.timeline import ContractRecord, to_ns
 from quoting.rfq import RfqResponder
 
 log = structlog.get_logger("gateway")
+
+DUPLICATE = "duplicate"  # an exchange event told twice (a fill by its exec id): audit only
+CONTROL_BODY = msgspec.msgpack.Decoder(Body)
 
 
 @dataclass
@@ -78,6 +82,26 @@ def parse_scope(text: str) -> Scope:
     if kind not in ("product", "contract") or not value:
         raise ValueError(f"scope: {text!r} is not all, product:P or contract:C")
     return Scope(kind=ScopeKind(kind), value=value)
+
+
+def _base36(n: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        n, r = divmod(n, 36)
+        out = digits[r] + out
+        if n == 0:
+            return out
+
+
+def link_positions(url: str) -> dict[str, int]:
+    """The last link record per file whose event the journal holds (`role:seq` outcomes)."""
+    positions: dict[str, int] = {}
+    for row in records(url):
+        if row.kind in (EVENT, DUPLICATE) and ":" in row.outcome:
+            role, _, seq = row.outcome.partition(":")
+            positions[role] = max(positions.get(role, 0), int(seq))
+    return positions
 
 
 class Gateway:
@@ -104,10 +128,14 @@ class Gateway:
         self._wake = asyncio.Event()  # a standing quote changed: requote now
         self.sent_ids: dict[str, str] = {}  # contract -> the id of the quote last sent there
         self.stopped_because: str | None = "waiting for the link"
+        self.fault: str | None = None  # an unknown state: no quoting until a restart
         self.link_state = LinkState.DOWN
         self.counts: dict[str, int] = {"sent": 0, "accepted": 0, "rejected": 0, "fills": 0,
                                        "rfqs": 0, "rfq_answers": 0}
         self._ids = 0
+        # ids are unique across restarts whatever the journal kept: a process's ids carry its
+        # start (milliseconds since the epoch, base 36) before their number
+        self._incarnation = _base36(time.time_ns() // 1_000_000)
         self._dirty_after_loss = False
         # what the gate refused at the last requote, per product and rule (not sent: not counted
         # as exchange rejections)
@@ -118,6 +146,7 @@ class Gateway:
         self.converter = TimelineConverter(instruments, offset)
         self.meters: dict[str, tuple[LiveMeters, set[str], set[str]]] = {}
         self._meter_ns = 0
+        self._record = ""  # the link record the event in hand came from
         records = {line["contract"]: line for line in self.converter.header()}
         for setup in {s.pack.name: s for s in setups.values()}.values():
             pack = setup.pack
@@ -137,19 +166,53 @@ class Gateway:
 
     # ---- events in ---------------------------------------------------------------------------
 
+    def note_record(self, role: str, seq: int) -> None:
+        """The link says which record of which file the next event comes from: journaled
+        with it, so a restart resumes the link exactly after what the journal holds."""
+        self._record = f"{role}:{seq}"
+
     def on_event(self, event: Event) -> None:
-        self.journal.append(EVENT, "exchange", ENCODER.encode(event), ts_ns=event.ts_event)
+        record, self._record = self._record, ""
+        if (isinstance(event, ExecutionReport) and event.exec_type is ExecType.TRADE
+                and event.exec_id in self.oms.exec_ids):
+            # a fill told twice: kept for the audit, never counted or exported again
+            self.journal.append(DUPLICATE, "exchange", ENCODER.encode(event),
+                                ts_ns=event.ts_event, outcome=record)
+            self.oms.duplicates += 1
+            return
+        self.journal.append(EVENT, "exchange", ENCODER.encode(event), ts_ns=event.ts_event,
+                            outcome=record)
+        try:
+            self._apply(event, live=True)
+        except InvalidTransition as exc:
+            # the exchange says what our books cannot follow: unknown state stops quoting,
+            # and it stays stopped until someone has looked (a restart recovers from the
+            # journal and the exchange)
+            self.fault = f"unknown state: {exc}"
+            self._stop(self.fault)
+            self.journal.append("fault", "gateway", ENCODER.encode(event),
+                                ts_ns=self.clock.now_ns(), outcome=self.fault)
+        self.control.publish(event)
+
+    def _apply(self, event: Event, *, live: bool) -> None:
+        """One exchange event on the domain state; `live` False while replaying the journal
+        (nothing is sent, and the link's state is the present one)."""
         self.desk.market.apply(event)
         self._meter(event)
         match event:
-            case LinkStatus():
+            case LinkStatus() if live:
+                was_up = self.link_state is LinkState.UP
                 self.link_state = LinkState(event.state)
                 if self.link_state is not LinkState.UP:
                     self._stop(f"link {event.state}: {event.reason}")
-                    self.oms.link_lost()
-                    self._dirty_after_loss = True
+                    if was_up:  # what stood is unknown until the exchange says
+                        self.oms.link_lost()
+                        self._dirty_after_loss = True
             case QuoteStatus():
+                adopted = event.quote_id not in self.oms.quotes  # sent by an earlier run
                 self.oms.on_quote_status(event)
+                if event.status is QuoteStatusCode.ACCEPTED:
+                    self._standing(event, adopted)
                 if event.status is not QuoteStatusCode.ACCEPTED:
                     self._standing_changed(event.instrument_id, event.quote_id)
                 if event.rfq_id is not None and event.status.value in ("filled", "cancelled"):
@@ -159,10 +222,12 @@ class Gateway:
                 elif event.status.value == "rejected":
                     self.counts["rejected"] += 1
                     self.rejections[event.reason] = self.rejections.get(event.reason, 0) + 1
-                    log.warning("quote_rejected", quote=event.quote_id, reason=event.reason)
+                    if live:
+                        log.warning("quote_rejected", quote=event.quote_id,
+                                    reason=event.reason)
             case Rfq():
                 self.counts["rfqs"] += 1
-                if self.stopped_because is None:
+                if live and self.stopped_because is None:
                     answer = self.rfqs.on_rfq(event, self.desk.market.now_ns, self._rfq_quote)
                     if answer is not None:
                         self._send(answer, "sent: the answer to an RFQ, gated")
@@ -172,7 +237,19 @@ class Gateway:
                     self.counts["fills"] += 1
                     if event.is_quote:
                         self._standing_changed(event.instrument_id, event.client_id)
-        self.control.publish(event)
+
+    def _standing(self, event: QuoteStatus, adopted: bool) -> None:
+        """After a restart, what stands at the exchange as it says (not sent again while it is
+        still what the model wants): a quote of the journal, or one an earlier run sent and
+        never journaled, unless this run has already quoted the contract."""
+        inst = event.instrument_id
+        ours = self.sent_ids.get(inst, "").startswith(f"G{self._incarnation}.")
+        if adopted and not ours:
+            self.oms.live_quote[inst] = event.quote_id
+        if self.oms.live_quote.get(inst) == event.quote_id and not (adopted and ours):
+            self.sent[inst] = (event.bid_px_ticks, event.bid_qty, event.ask_px_ticks,
+                               event.ask_qty)
+            self.sent_ids[inst] = event.quote_id
 
     def _standing_changed(self, instrument_id: str, quote_id: str) -> None:
         """The exchange no longer holds what we last sent there (filled, partly filled,
@@ -208,6 +285,49 @@ class Gateway:
                     "alerts": reading.alerts[:5]}
         return out
 
+    # ---- recovery ----------------------------------------------------------------------------
+
+    def recover(self, url: str) -> dict[str, Any]:
+        """Rebuild the day's state from the journal an earlier run of this gateway left (after
+        a crash too): the market, the live meters, every quote and order with its state, the
+        fills by exec id, positions, counts, the id sequence and the latched kill switches.
+        The link then resumes after the last record the journal holds; what the exchange
+        said after that (and what was read but never committed) is read again."""
+        replayed = {"events": 0, "commands": 0, "kills": 0}
+        for row in records(url):
+            if row.kind == EVENT:
+                self._apply(DECODER.decode(row.payload), live=False)  # type: ignore[arg-type]
+                replayed["events"] += 1
+            elif row.kind == "command" and row.actor in ("engine", "gateway"):
+                self._replay_command(DECODER.decode(row.payload))
+                replayed["commands"] += 1
+            elif row.kind == "command" and row.outcome.startswith(("ok: Kill", "ok: KillReset")):
+                match CONTROL_BODY.decode(row.payload):
+                    case Kill(scope=scope, reason=reason):
+                        self.kills.active[scope] = f"{row.actor}: {reason}"
+                    case KillReset(scope=scope):
+                        self.kills.active.pop(scope, None)
+                replayed["kills"] += 1
+        self.journal.append("recovery", "gateway", msgspec.json.encode(replayed),
+                            ts_ns=self.clock.now_ns(),
+                            outcome=f"replayed {replayed['events']} events, "
+                                    f"{replayed['commands']} commands")
+        return replayed | {"live_quotes": self.live_quote_count(),
+                           "kills": dict(self.kills.active)}
+
+    def _replay_command(self, command: object) -> None:
+        match command:
+            case Quote():
+                self.oms.quote_sent(command.quote_id, command.instrument_id)
+                self.sent[command.instrument_id] = (command.bid_px_ticks, command.bid_qty,
+                                                    command.ask_px_ticks, command.ask_qty)
+                self.sent_ids[command.instrument_id] = command.quote_id
+                self.counts["sent"] += 1
+                if command.rfq_id is not None:
+                    self.counts["rfq_answers"] += 1
+            case MassCancel():
+                self._forget_sent(command.scope)
+
     # ---- the quoting loop --------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -242,6 +362,9 @@ class Gateway:
     def _check(self) -> None:
         if not self.journal.healthy:
             self._stop(f"journal: {self.journal.error}")
+            return
+        if self.fault is not None:
+            self._stop(self.fault)
             return
         if self.link_state is LinkState.UP and self.stopped_because is not None:
             if self._dirty_after_loss:
@@ -286,7 +409,7 @@ class Gateway:
     def _new_quote(self, inst: Instrument, wanted: tuple, rfq_id: str | None = None) -> Quote:
         self._ids += 1
         now = self.clock.now_ns()
-        return Quote(ts_event=now, ts_init=now, quote_id=f"G{self._ids}",
+        return Quote(ts_event=now, ts_init=now, quote_id=f"G{self._incarnation}.{self._ids}",
                      instrument_id=inst.instrument_id, account=self.account,
                      bid_px_ticks=wanted[0], bid_qty=wanted[1], ask_px_ticks=wanted[2],
                      ask_qty=wanted[3], rfq_id=rfq_id)
@@ -328,12 +451,16 @@ class Gateway:
     def _mass_cancel(self, scope: Scope, reason: str) -> None:
         self._ids += 1
         now = self.clock.now_ns()
-        command = MassCancel(ts_event=now, ts_init=now, request_id=f"M{self._ids}",
+        command = MassCancel(ts_event=now, ts_init=now,
+                             request_id=f"M{self._incarnation}.{self._ids}",
                              account=self.account, scope=scope)
         self.journal.append("command", "gateway", ENCODER.encode(command), ts_ns=now,
                             outcome=f"sent: {reason}")
         if self.link_state is LinkState.UP:
             self.link.submit(command)
+        self._forget_sent(scope)
+
+    def _forget_sent(self, scope: Scope) -> None:
         for contract in list(self.sent):
             inst = self.instruments[contract]
             if scope.kind is ScopeKind.ALL or scope.value in (inst.product, contract):
@@ -392,16 +519,19 @@ class Gateway:
             raise KeyError(f"product: {product!r} is not quoted here")
         return quoter
 
-    def status(self) -> dict[str, Any]:
-        live = sum(1 for q in self.oms.quotes.values()
+    def live_quote_count(self) -> int:
+        return sum(1 for q in self.oms.quotes.values()
                    if q.state in (State.LIVE, State.PARTIALLY_FILLED))
+
+    def status(self) -> dict[str, Any]:
+        live = self.live_quote_count()
         return {
             "quoting": self.stopped_because is None,
             "stopped_because": self.stopped_because,
             "links": {self.link.name: str(self.link_state)},
             "live_quotes": {"gateway": live},
             "kill": {scope: "HALTED" for scope in self.kills.active} or {"all": "ACTIVE"},
-            "counts": dict(self.counts),
+            "counts": dict(self.counts) | {"duplicate_fills": self.oms.duplicates},
             "gate_refusals": {p: r for p, r in self.gate_refusals.items() if r},
             "gate_refused_total": dict(self.gate_refused_total),
             "exchange_rejections": dict(self.rejections),

@@ -92,6 +92,15 @@ class StepFileLink:
         self.handled: dict[str, int] = {}
         """the last record number handed to the sink, per file"""
 
+    def forget_positions(self) -> None:
+        """Drop this consumer's saved positions (before `start`): the files are read from the
+        first record again, `resume_from` skipping what the consumer already holds. For a
+        consumer whose own account (a journal committed in groups) may trail the positions
+        the link saved."""
+        for role in (EXECREPORT, PUBDATA):
+            path = file_path(self.directory, role)
+            path.with_name(f"{path.name}.{self._consumer}.pos").unlink(missing_ok=True)
+
     @property
     def state(self) -> LinkState:
         return self._state
