@@ -9,6 +9,7 @@ starts clean once the link is back). Kill switches block and cancel by scope unt
 """
 
 import asyncio
+import collections
 import time
 from dataclasses import dataclass, field
 from datetime import timezone
@@ -26,6 +27,7 @@ from core.events import (
     Event,
     ExecutionReport,
     LinkStatus,
+    MarketData,
     MassCancel,
     Quote,
     QuoteStatus,
@@ -129,6 +131,17 @@ class Gateway:
         self.sent_ids: dict[str, str] = {}  # contract -> the id of the quote last sent there
         self.stopped_because: str | None = "waiting for the link"
         self.fault: str | None = None  # an unknown state: no quoting until a restart
+        # tick to quote: from reading a price that moves a quoted contract off the link to
+        # handing the requote to the link (wall clock, the last 10,000 of them)
+        self._moves_quotes: dict[str, set[str]] = {}  # instrument -> the products it moves
+        for product, insts in self.desk.contracts.items():
+            for i in insts:
+                for key in (i.instrument_id, i.underlying):
+                    if key:
+                        self._moves_quotes.setdefault(key, set()).add(product)
+        self._woken_for: set[str] = set()  # products a tick or a fill asks to requote now
+        self._tick_wall: int | None = None
+        self.tick_to_quote_ns: collections.deque[int] = collections.deque(maxlen=10_000)
         self.link_state = LinkState.DOWN
         self.counts: dict[str, int] = {"sent": 0, "accepted": 0, "rejected": 0, "fills": 0,
                                        "rfqs": 0, "rfq_answers": 0}
@@ -225,6 +238,11 @@ class Gateway:
                     if live:
                         log.warning("quote_rejected", quote=event.quote_id,
                                     reason=event.reason)
+            case MarketData() if live and event.instrument_id in self._moves_quotes:
+                if self._tick_wall is None:
+                    self._tick_wall = event.ts_init
+                self._woken_for |= self._moves_quotes[event.instrument_id]
+                self._wake.set()
             case Rfq():
                 self.counts["rfqs"] += 1
                 if live and self.stopped_because is None:
@@ -256,6 +274,7 @@ class Gateway:
         cancelled or rejected): the next requote sends it afresh."""
         if self.sent_ids.get(instrument_id) == quote_id:
             self.sent.pop(instrument_id, None)
+            self._woken_for.add(self.instruments[instrument_id].product)
             self._wake.set()
 
     def _meter(self, event: Event) -> None:
@@ -337,12 +356,18 @@ class Gateway:
             while not stop.is_set():
                 self._check()
                 if self.stopped_because is None:
-                    self.requote()
+                    sent = self.counts["sent"]
+                    # woken: only what moved; the timer: every product
+                    self.requote(self._woken_for if self._wake.is_set() else None)
+                    if self._tick_wall is not None and self.counts["sent"] > sent:
+                        self.tick_to_quote_ns.append(time.time_ns() - self._tick_wall)
+                self._tick_wall = None
+                self._woken_for = set()
                 if time.monotonic() >= self._status_due:
                     self.write_status()
                     self._status_due = time.monotonic() + 0.5
-                # sleep until the next requote, or until a fill or a cancel at the exchange
-                # leaves a contract without what we sent there: replenish at once
+                # sleep until the next requote, or until a tick moves a quoted contract, or a
+                # fill or a cancel leaves a contract without what we sent there
                 self._wake.clear()
                 waiters = [asyncio.ensure_future(stop.wait()),
                            asyncio.ensure_future(self._wake.wait())]
@@ -381,8 +406,9 @@ class Gateway:
             log.error("quoting_stopped", reason=reason)
         self.stopped_because = reason
 
-    def requote(self) -> None:
-        for product in self.desk.quoters:
+    def requote(self, products: set[str] | None = None) -> None:
+        for product in (self.desk.quoters if products is None
+                        else sorted(p for p in products if p in self.desk.quoters)):
             result = self.desk.quote(product)
             if result is None:
                 continue
@@ -519,6 +545,14 @@ class Gateway:
             raise KeyError(f"product: {product!r} is not quoted here")
         return quoter
 
+    def _latency(self) -> dict[str, float | int]:
+        if not self.tick_to_quote_ns:
+            return {"n": 0}
+        ordered = sorted(self.tick_to_quote_ns)
+        n = len(ordered)
+        return {"n": n, "p50": ordered[n // 2] / 1e3,
+                "p99": ordered[min(n - 1, (n * 99) // 100)] / 1e3, "max": ordered[-1] / 1e3}
+
     def live_quote_count(self) -> int:
         return sum(1 for q in self.oms.quotes.values()
                    if q.state in (State.LIVE, State.PARTIALLY_FILLED))
@@ -534,6 +568,7 @@ class Gateway:
             "counts": dict(self.counts) | {"duplicate_fills": self.oms.duplicates},
             "gate_refusals": {p: r for p, r in self.gate_refusals.items() if r},
             "gate_refused_total": dict(self.gate_refused_total),
+            "tick_to_quote_us": self._latency(),
             "exchange_rejections": dict(self.rejections),
             "journal": {"records": self.journal.seq, "healthy": self.journal.healthy},
             "positions": {k: v for k, v in self.oms.positions.items() if v},
