@@ -28,6 +28,15 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"--day: {text!r} is not a date (YYYY-MM-DD)") from exc
 
 
+def _run_options(parser: argparse.ArgumentParser, *, run_dir: str, speed: float) -> None:
+    """What a run of the simulator and the gateway is started with."""
+    parser.add_argument("--run-dir", type=Path, default=Path(run_dir))
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--day", type=_day, default=None)
+    parser.add_argument("--speed", type=float, default=speed,
+                        help=f"simulated seconds per wall-clock second (default {speed:g})")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mmgw", description="A market-maker gateway with built-in risk controls.")
@@ -98,11 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "evaluate the obligations and write the daily reports, and print a "
                     "summary. Everything stays in RUN_DIR; a previous demo's directory is "
                     "renamed aside, never overwritten.")
-    demo.add_argument("--run-dir", type=Path, default=Path("run/demo"))
-    demo.add_argument("--seed", type=int, default=7)
-    demo.add_argument("--day", type=_day, default=None)
-    demo.add_argument("--speed", type=float, default=200.0,
-                      help="simulated seconds per wall-clock second (default 200)")
+    _run_options(demo, run_dir="run/demo", speed=200.0)
     demo.add_argument("--short", action="store_true",
                       help="the last hour of the day only (14:00 to the close), for CI")
     demo.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -117,11 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "the gateway gone, it starts the gateway again: it recovers the day from "
                     "its journal and the link). `mmgw status` and `mmgw kill` "
                     "talk to it; `mmgw down` stops both.")
-    up.add_argument("--run-dir", type=Path, default=Path("run"))
-    up.add_argument("--seed", type=int, default=7)
-    up.add_argument("--day", type=_day, default=None)
-    up.add_argument("--speed", type=float, default=1.0,
-                    help="simulated seconds per wall-clock second (default 1)")
+    _run_options(up, run_dir="run", speed=1.0)
     up.add_argument("--from", dest="from_time", default="09:30", metavar="HH:MM[:SS]",
                     help="the local time of day the simulated clock starts at (default 09:30)")
     up.add_argument("--requote-s", type=float, default=1.0)
@@ -357,6 +358,10 @@ def _up(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     from gateway.launcher import status  # noqa: PLC0415
 
+    if not (args.run_dir / "processes.json").exists() and not (
+            args.run_dir / "control.sock").exists():
+        raise CliError(f"--run-dir: nothing runs in {args.run_dir} (mmgw up --run-dir "
+                       f"{args.run_dir} starts it)")
     figures = status(args.run_dir)
     if args.json:
         print(json.dumps(figures, indent=2, sort_keys=True))

@@ -127,7 +127,7 @@ class Gateway:
             (s.pack.rfq.min_rest_s for s in setups.values()), default=15))
         self.sent: dict[str, tuple] = {}  # contract -> what stands (bid, bid qty, ask, ask qty)
         self._status_due = 0.0  # the status file is rewritten twice a second at most
-        self._wake = asyncio.Event()  # a standing quote changed: requote now
+        self._wake = asyncio.Event()  # a tick, a fill or a cancel: requote now
         self.sent_ids: dict[str, str] = {}  # contract -> the id of the quote last sent there
         self.stopped_because: str | None = "waiting for the link"
         self.fault: str | None = None  # an unknown state: no quoting until a restart

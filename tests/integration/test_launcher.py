@@ -110,3 +110,5 @@ def test_down_stops_everything(tmp_path):
     assert "gateway    stopped" in out and "simulator  stopped" in out
     assert not any(alive(pid) for pid in pids)
     assert "nothing was running" in mmgw("down", "--run-dir", str(run)).stdout
+    gone = mmgw("status", "--run-dir", str(run), check=False)
+    assert gone.returncode == 2 and f"nothing runs in {run}" in gone.stderr

@@ -81,3 +81,22 @@ def test_a_lost_link_makes_pending_unknown_and_reconcile_settles_it():
     states = {k: t.state for k, t in oms.quotes.items()}
     assert states == {"q1": State.LIVE, "q2": State.LIVE, "q3": State.CANCELLED}
     assert oms.unknown == []
+
+
+def test_the_exchange_confirming_a_cancel_reconcile_already_found_is_no_contradiction():
+    oms = Oms()
+    oms.quote_sent("q1", "C1")
+    oms.link_lost()
+    oms.reconcile(set())  # not at the exchange: gone
+    assert oms.quotes["q1"].state is State.CANCELLED
+    oms.on_quote_status(status("q1", QuoteStatusCode.CANCELLED,
+                               reason=CancelReason.MASS_CANCEL))
+    assert oms.quotes["q1"].state is State.CANCELLED
+    with pytest.raises(InvalidTransition, match="q1: no transition from cancelled on accepted"):
+        oms.on_quote_status(status("q1", QuoteStatusCode.ACCEPTED))
+
+
+def test_a_quote_an_earlier_run_sent_is_adopted_from_the_exchange():
+    oms = Oms()
+    oms.on_quote_status(status("old.7", QuoteStatusCode.ACCEPTED))
+    assert oms.quotes["old.7"].state is State.LIVE
