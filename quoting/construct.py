@@ -28,7 +28,10 @@ class QuoteParams:
     `width_ticks` is the wanted spread in ticks, `width_pct` the wanted spread as a share of
     theo (the larger wins); `size` the quantity a side; `skew_inventory` moves theo by so many
     yuan per unit of inventory (positive inventory lowers both sides); `skew_delta` likewise
-    per unit of delta exposure; `enabled` says whether the contract is quoted at all."""
+    per unit of delta exposure; `enabled` says whether the contract is quoted at all;
+    `cheap_bid` keeps a one-tick bid on a cheap option whose model bid is worthless (the
+    exemption lets it go, but the exchange counts only two-sided quotes as valid: a desk
+    that wants the participation pays at most a tick a fill for it)."""
 
     width_ticks: I64
     width_pct: F64
@@ -36,13 +39,15 @@ class QuoteParams:
     skew_inventory: F64
     skew_delta: F64
     enabled: NDArray[np.bool_]
+    cheap_bid: NDArray[np.bool_]
 
     @classmethod
     def uniform(cls, n: int, *, width_ticks: int = 4, width_pct: float = 0.0, size: int = 10,
-                skew_inventory: float = 0.0, skew_delta: float = 0.0) -> "QuoteParams":
+                skew_inventory: float = 0.0, skew_delta: float = 0.0,
+                cheap_bid: bool = True) -> "QuoteParams":
         return cls(np.full(n, width_ticks, dtype=np.int64), np.full(n, width_pct),
                    np.full(n, size, dtype=np.int64), np.full(n, skew_inventory),
-                   np.full(n, skew_delta), np.ones(n, dtype=bool))
+                   np.full(n, skew_delta), np.ones(n, dtype=bool), np.full(n, cheap_bid))
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,9 +108,12 @@ def build_quotes(rules: ChainRules, theo: F64, params: QuoteParams, phase: Phase
     ask = np.where(over, rules.limit_up, ask)
     bid = np.where(over, rules.limit_up - 1, bid)
 
-    has_bid = quotable & (bid >= 1) & (bid >= rules.limit_down)
     cheap = (rules.cheap_num > 0) & (ask * rules.cheap_den < rules.cheap_num)
-    has_bid &= ~(cheap & worthless_bid)
+    # a cheap option keeps a one-tick bid when the desk wants it (and it fits under the ask)
+    floor_bid = cheap & worthless_bid & params.cheap_bid & (ask >= 2)
+    bid = np.where(floor_bid, np.maximum(1, rules.limit_down), bid)
+    has_bid = quotable & (bid >= 1) & (bid >= rules.limit_down) & (bid < ask)
+    has_bid &= ~(cheap & worthless_bid & ~floor_bid)
     has_ask = quotable.copy()
 
     # sizes: the wanted size, at least the phase's minimum and amount, in whole lots

@@ -110,13 +110,16 @@ class ProductQuoter:
         return np.array([self.rules.index[c] for c in contracts], dtype=np.int64)
 
     def configure(self, contracts: list[str] | None = None, **values: float) -> None:
-        """Set quote parameters (width_ticks, width_pct, size, skew_inventory, skew_delta) for
+        """Set quote parameters (width_ticks, width_pct, size, skew_inventory, skew_delta,
+        cheap_bid) for
         some contracts, or for the whole product / underlying (None)."""
         rows = self.rows(contracts)
         for name, value in values.items():
             if name not in ("width_ticks", "width_pct", "size", "skew_inventory",
-                            "skew_delta"):
+                            "skew_delta", "cheap_bid"):
                 raise KeyError(f"{name}: not a quote parameter")
+            if name == "cheap_bid" and value not in (0, 1):
+                raise ValueError(f"cheap_bid: {value} must be 1 (keep a one-tick bid) or 0")
             if name in ("width_ticks", "size") and (value != int(value) or value <= 0):
                 raise ValueError(f"{name}: {value} must be a positive whole number")
             getattr(self.params, name)[rows] = value

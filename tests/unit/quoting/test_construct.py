@@ -43,9 +43,14 @@ def test_quotes_stay_inside_the_price_limits_and_never_cross():
     assert bid == 400 and ask > bid
 
 
-def test_a_cheap_option_is_quoted_on_the_ask_alone():
-    bid, bid_qty, ask, _ = one(chain(1), 0.0002, width_ticks=6)
+def test_a_cheap_option_may_be_quoted_on_the_ask_alone():
+    bid, bid_qty, ask, _ = one(chain(1), 0.0002, width_ticks=6, cheap_bid=False)
     assert (bid, bid_qty) == (NO_PRICE, 0) and 0 < ask < 10
+
+
+def test_a_cheap_option_keeps_a_one_tick_bid_by_default_for_participation():
+    bid, bid_qty, ask, _ = one(chain(1), 0.0002, width_ticks=6)
+    assert (bid, bid_qty) == (1, 10) and 1 < ask < 10
 
 
 def test_sizes_meet_the_phase_minimum():
