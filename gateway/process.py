@@ -413,21 +413,25 @@ class Gateway:
             if result is None:
                 continue
             built = result.quotes
+            accepted = result.accepted  # a property: computed once, not per contract
             refused: dict[str, int] = {}
-            for code in result.rule[~result.accepted]:
+            for code in result.rule[~accepted].tolist():
                 # a contract the gate let through with no side at all had no model value
-                name = Rule(int(code)).name.lower() if code else "no_model_value"
+                name = Rule(code).name.lower() if code else "no_model_value"
                 refused[name] = refused.get(name, 0) + 1
             self.gate_refusals[product] = refused
             for name, n in refused.items():
                 self.gate_refused_total[name] = self.gate_refused_total.get(name, 0) + n
-            for i, inst in enumerate(self.desk.contracts[product]):
-                if (self.kills.blocks(inst) or not result.accepted[i]
-                        or self.rfqs.blocked(inst.instrument_id, self.desk.market.now_ns)):
+            now = self.desk.market.now_ns
+            rows = zip(self.desk.contracts[product], accepted.tolist(), built.bid_px.tolist(),
+                       built.bid_qty.tolist(), built.ask_px.tolist(), built.ask_qty.tolist(),
+                       strict=True)
+            for inst, ok, bid_px, bid_qty, ask_px, ask_qty in rows:
+                if (not ok or self.kills.blocks(inst)
+                        or self.rfqs.blocked(inst.instrument_id, now)):
                     continue
-                bid = None if built.bid_px[i] == NO_PRICE else int(built.bid_px[i])
-                ask = None if built.ask_px[i] == NO_PRICE else int(built.ask_px[i])
-                wanted = (bid, int(built.bid_qty[i]), ask, int(built.ask_qty[i]))
+                wanted = (None if bid_px == NO_PRICE else bid_px, bid_qty,
+                          None if ask_px == NO_PRICE else ask_px, ask_qty)
                 if self.sent.get(inst.instrument_id) == wanted:
                     continue
                 self._send_quote(inst, wanted)
