@@ -277,7 +277,6 @@ def _gateway_run(args: argparse.Namespace) -> int:
     from core.clock import RealClock  # noqa: PLC0415
     from gateway.desk import DeskConfig, ProductSetup  # noqa: PLC0415
     from gateway.journal import Journal  # noqa: PLC0415
-    from gateway.process import link_positions  # noqa: PLC0415
 
     config, _, day = _load(args)
     reference = args.link_dir / "eztrans" / f"reference_{day:%Y%m%d}.csv"
@@ -296,17 +295,14 @@ def _gateway_run(args: argparse.Namespace) -> int:
     url = f"sqlite:///{run / 'journal.db'}"
     journal = Journal(url, run / "journal.checkpoints",
                       run / "journal.key")
-    # the journal says where the link resumes: after the last record it holds
-    resume = link_positions(url)
     holder: list = []  # the gateway, once built: the link tells it each record's place
 
     def on_record(role: str, seq: int) -> None:
         holder[0].note_record(role, seq)
 
     link = StepFileLink(args.link_dir, {i.instrument_id: i.tick for i in instruments}, clock,
-                        member=args.account, consumer="gateway", resume_from=resume,
-                        on_record=on_record)
-    link.forget_positions()
+                        member=args.account, consumer="gateway", on_record=on_record)
+    link.forget_positions()  # the journal, not the link, says where to resume
 
     async def main() -> None:
         from gateway.process import Gateway  # noqa: PLC0415
@@ -319,10 +315,10 @@ def _gateway_run(args: argparse.Namespace) -> int:
                           offset=venue_tz(config), journal=journal, clock=clock,
                           account=args.account, requote_s=args.requote_s)
         holder.append(gateway)
-        if resume:
-            recovered = gateway.recover(url)
-            structlog.get_logger("gateway").warning("recovered_from_journal", resume=resume,
-                                                    **recovered)
+        recovered = gateway.recover(url)  # an earlier run of the day, if there was one
+        link.resume_after(recovered["resume"])
+        if recovered["events"]:
+            structlog.get_logger("gateway").warning("recovered_from_journal", **recovered)
         await gateway.run(stop)
 
     uvloop.run(main())

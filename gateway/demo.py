@@ -20,7 +20,13 @@ from typing import Any
 
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from adapters.refdata.loader import RULE_PACKS, load_config, load_file, load_rule_pack
+from adapters.refdata.loader import (
+    RULE_PACKS,
+    Config,
+    load_config,
+    load_file,
+    load_rule_pack,
+)
 from adapters.sim.day import venue_tz
 from gateway.desk import DeskConfig
 from gateway.export import export_timeline
@@ -90,20 +96,20 @@ def run_demo(run: Path, *, day: date, seed: int = 7, speed: float = 200.0,
     finally:
         stopped = down(run)
     wall_s = time.monotonic() - started_at
-    return _after_the_close(run, day, offset, config_dir, figures, stopped, wall_s, aside,
+    return _after_the_close(run, day, config, config_dir, figures, stopped, wall_s, aside,
                             speed, start)
 
 
-def _after_the_close(run: Path, day: date, offset: timezone, config_dir: Path | None,
+def _after_the_close(run: Path, day: date, config: Config, config_dir: Path | None,
                      figures: dict[str, Any], stopped: dict[str, str], wall_s: float,
                      aside: Path | None, speed: float, start: str) -> dict[str, Any]:
+    offset = venue_tz(config)
     url = f"sqlite:///{run / 'journal.db'}"
     verdict = verify(url, run / "journal.checkpoints", run / "journal.pub")
     timeline_path = run / "exports" / "timeline.jsonl"
     lines = export_timeline(url, timeline_path, offset)
     with timeline_path.open("rb") as fh:
         timeline = parse(fh)
-    config = load_config(config_dir)
     desk = load_file((config_dir or config.root) / "desk.toml", DeskConfig)
     quoted = set(desk.products)  # the products the desk makes markets in
     packs = [load_rule_pack(name, config_dir) for name in RULE_PACKS]

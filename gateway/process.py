@@ -96,13 +96,18 @@ def _base36(n: int) -> str:
             return out
 
 
+def _note_position(positions: dict[str, int], row: Any) -> None:
+    """An exchange event's record carries its link record as `role:seq`."""
+    if row.kind in (EVENT, DUPLICATE) and ":" in row.outcome:
+        role, _, seq = row.outcome.partition(":")
+        positions[role] = max(positions.get(role, 0), int(seq))
+
+
 def link_positions(url: str) -> dict[str, int]:
-    """The last link record per file whose event the journal holds (`role:seq` outcomes)."""
+    """The last link record per file whose event the journal holds."""
     positions: dict[str, int] = {}
     for row in records(url):
-        if row.kind in (EVENT, DUPLICATE) and ":" in row.outcome:
-            role, _, seq = row.outcome.partition(":")
-            positions[role] = max(positions.get(role, 0), int(seq))
+        _note_position(positions, row)
     return positions
 
 
@@ -309,11 +314,13 @@ class Gateway:
     def recover(self, url: str) -> dict[str, Any]:
         """Rebuild the day's state from the journal an earlier run of this gateway left (after
         a crash too): the market, the live meters, every quote and order with its state, the
-        fills by exec id, positions, counts, the id sequence and the latched kill switches.
-        The link then resumes after the last record the journal holds; what the exchange
-        said after that (and what was read but never committed) is read again."""
+        fills by exec id, positions, counts and the latched kill switches. Returns, under
+        `resume`, the last link record per file the journal holds: the link resumes after
+        it, so what the exchange said later (or was read but never committed) is read again."""
         replayed = {"events": 0, "commands": 0, "kills": 0}
+        positions: dict[str, int] = {}
         for row in records(url):
+            _note_position(positions, row)
             if row.kind == EVENT:
                 self._apply(DECODER.decode(row.payload), live=False)  # type: ignore[arg-type]
                 replayed["events"] += 1
@@ -327,12 +334,13 @@ class Gateway:
                     case KillReset(scope=scope):
                         self.kills.active.pop(scope, None)
                 replayed["kills"] += 1
-        self.journal.append("recovery", "gateway", msgspec.json.encode(replayed),
-                            ts_ns=self.clock.now_ns(),
-                            outcome=f"replayed {replayed['events']} events, "
-                                    f"{replayed['commands']} commands")
+        if replayed["events"] or replayed["commands"]:
+            self.journal.append("recovery", "gateway", msgspec.json.encode(replayed),
+                                ts_ns=self.clock.now_ns(),
+                                outcome=f"replayed {replayed['events']} events, "
+                                        f"{replayed['commands']} commands")
         return replayed | {"live_quotes": self.live_quote_count(),
-                           "kills": dict(self.kills.active)}
+                           "kills": dict(self.kills.active), "resume": positions}
 
     def _replay_command(self, command: object) -> None:
         match command:

@@ -92,6 +92,10 @@ class StepFileLink:
         self.handled: dict[str, int] = {}
         """the last record number handed to the sink, per file"""
 
+    def resume_after(self, handled: Mapping[str, int]) -> None:
+        """What the consumer already holds, per file (before `start`): skipped on reading."""
+        self._resume = dict(handled)
+
     def forget_positions(self) -> None:
         """Drop this consumer's saved positions (before `start`): the files are read from the
         first record again, `resume_from` skipping what the consumer already holds. For a
