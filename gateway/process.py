@@ -86,6 +86,15 @@ def parse_scope(text: str) -> Scope:
     return Scope(kind=ScopeKind(kind), value=value)
 
 
+KILL_CONFIRM_S = 5.0  # how long a kill waits for the exchange to confirm its cancels
+LIVE_STATES = (State.PENDING_NEW, State.LIVE, State.PARTIALLY_FILLED, State.PENDING_REPLACE,
+               State.PENDING_CANCEL)
+
+
+def _covers(scope: Scope, inst: Instrument) -> bool:
+    return scope.kind is ScopeKind.ALL or scope.value in (inst.product, inst.instrument_id)
+
+
 def _base36(n: int) -> str:
     digits = "0123456789abcdefghijklmnopqrstuvwxyz"
     out = ""
@@ -500,9 +509,21 @@ class Gateway:
 
     def _forget_sent(self, scope: Scope) -> None:
         for contract in list(self.sent):
-            inst = self.instruments[contract]
-            if scope.kind is ScopeKind.ALL or scope.value in (inst.product, contract):
+            if _covers(scope, self.instruments[contract]):
                 del self.sent[contract]
+
+    def _live_in(self, scope: Scope) -> list[str]:
+        """The quotes live at the exchange in `scope`, as the OMS knows them."""
+        return [q.key for q in self.oms.quotes.values()
+                if q.state in LIVE_STATES and _covers(scope, self.instruments[q.instrument_id])]
+
+    async def _confirmed(self, scope: Scope, timeout_s: float) -> int:
+        """Wait until the exchange has confirmed every cancel in `scope`; returns how many
+        quotes are still live when it has not within `timeout_s`."""
+        deadline = time.monotonic() + timeout_s
+        while (left := len(self._live_in(scope))) and time.monotonic() < deadline:
+            await asyncio.sleep(0.0005)  # the link's events come in meanwhile
+        return left
 
     # ---- control -----------------------------------------------------------------------------
 
@@ -540,11 +561,16 @@ class Gateway:
                 return {"product": body.product, "model": body.model}
             case Kill():
                 scope = parse_scope(body.scope)
-                self.kills.active[body.scope] = f"{identity.actor}: {body.reason}"
                 started = time.perf_counter()
+                self.kills.active[body.scope] = f"{identity.actor}: {body.reason}"
+                blocked_ms = (time.perf_counter() - started) * 1e3  # no new quote from here
+                live = self._live_in(scope)
                 self._mass_cancel(scope, f"kill by {identity.actor}: {body.reason}")
-                return {"scope": body.scope, "state": "HALTED",
-                        "blocked_ms": (time.perf_counter() - started) * 1e3}
+                left = await self._confirmed(scope, KILL_CONFIRM_S)
+                return {"scope": body.scope, "state": "HALTED", "cancelled": len(live),
+                        "blocked_ms": blocked_ms,
+                        "confirmed_ms": None if left else (time.perf_counter() - started) * 1e3,
+                        "unconfirmed": left}
             case KillReset():
                 if self.kills.active.pop(body.scope, None) is None:
                     raise ValueError(f"scope: {body.scope!r} is not killed")

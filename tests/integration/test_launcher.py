@@ -75,7 +75,11 @@ def test_kill_empties_the_exchange_and_stays_latched_until_released(run):
     killed = json.loads(mmgw("kill", "--run-dir", str(run), "--scope", "all",
                              "--reason", "drill", "--json").stdout)
     assert killed["ok"] and killed["actor"] == "risk"
-    assert killed["result"]["state"] == "HALTED"
+    result = killed["result"]
+    assert result["state"] == "HALTED" and result["cancelled"] > 0
+    # every cancel confirmed by the exchange before the answer, blocking at once
+    assert result["unconfirmed"] == 0 and result["blocked_ms"] < result["confirmed_ms"] < 5000
+    assert status(run)["live_quotes"]["gateway"] == 0
     figures = wait_for(run, lambda f: f["live_quotes"]["exchange"] == 0)
     assert figures["live_quotes"]["gateway"] == 0 and figures["kill"] == {"all": "HALTED"}
     time.sleep(2)  # several requote cycles: nothing comes back while the switch is latched
