@@ -34,6 +34,7 @@ def restarted(tmp_path_factory):
          "--requote-s", "0.5")
     try:
         before = wait_for(run, lambda f: agreed(f) and f["counts"]["fills"] > 50)
+        mmgw("kill", "--run-dir", str(run), "--scope", "product:SR_O", "--reason", "pre-crash")
         gateway = json.loads((run / "processes.json").read_text())["gateway"]["pid"]
         os.kill(gateway, signal.SIGKILL)
         deadline = time.monotonic() + 10
@@ -59,6 +60,11 @@ def test_live_quotes_agree_with_the_exchange_after_the_restart(restarted):
     assert after["counts"]["fills"] > before["counts"]["fills"]
     log = (restarted[0] / "logs" / "gateway.log").read_text()
     assert "recovered_from_journal" in log and "Traceback" not in log
+
+
+def test_a_latched_kill_survives_the_restart(restarted):
+    _, _, after = restarted
+    assert after["kill"] == {"product:SR_O": "HALTED"}
 
 
 def test_every_fill_the_exchange_sent_is_journaled_once(restarted):
