@@ -71,6 +71,21 @@ class KillSwitch:
     """Latched kills by scope: `all`, `product:P` or `contract:C`."""
 
     active: dict[str, str] = field(default_factory=dict)  # scope -> who and why
+    roles: dict[str, str] = field(default_factory=dict)  # scope -> the role of who killed it
+
+    def latch(self, scope: str, actor: str, role: str, reason: str) -> None:
+        self.active[scope] = f"{actor}: {reason}"
+        self.roles[scope] = role
+
+    def release(self, scope: str, role: str) -> None:
+        """Risk staff release any kill; a trader only a trader's kill."""
+        if scope not in self.active:
+            raise ValueError(f"scope: {scope!r} is not killed")
+        if role == "trader" and self.roles.get(scope) == "risk":
+            raise PermissionError(f"KillReset: {scope} was killed by risk staff "
+                                  f"({self.active[scope]}); a trader may not reset it")
+        del self.active[scope]
+        self.roles.pop(scope, None)
 
     def blocks(self, inst: Instrument) -> bool:
         return ("all" in self.active or f"product:{inst.product}" in self.active
@@ -328,6 +343,7 @@ class Gateway:
         it, so what the exchange said later (or was read but never committed) is read again."""
         replayed = {"events": 0, "commands": 0, "kills": 0}
         positions: dict[str, int] = {}
+        roles = {i.actor: i.role for i in self.control.tokens.values()}
         for row in records(url):
             _note_position(positions, row)
             if row.kind == EVENT:
@@ -337,11 +353,13 @@ class Gateway:
                 self._replay_command(DECODER.decode(row.payload))
                 replayed["commands"] += 1
             elif row.kind == "command" and row.outcome.startswith(("ok: Kill", "ok: KillReset")):
+                role = roles.get(row.actor, "risk")  # an actor no longer listed: the stricter
                 match CONTROL_BODY.decode(row.payload):
                     case Kill(scope=scope, reason=reason):
-                        self.kills.active[scope] = f"{row.actor}: {reason}"
+                        self.kills.latch(scope, row.actor, role, reason)
                     case KillReset(scope=scope):
                         self.kills.active.pop(scope, None)
+                        self.kills.roles.pop(scope, None)
                 replayed["kills"] += 1
         if replayed["events"] or replayed["commands"]:
             self.journal.append("recovery", "gateway", msgspec.json.encode(replayed),
@@ -562,7 +580,7 @@ class Gateway:
             case Kill():
                 scope = parse_scope(body.scope)
                 started = time.perf_counter()
-                self.kills.active[body.scope] = f"{identity.actor}: {body.reason}"
+                self.kills.latch(body.scope, identity.actor, identity.role, body.reason)
                 blocked_ms = (time.perf_counter() - started) * 1e3  # no new quote from here
                 live = self._live_in(scope)
                 self._mass_cancel(scope, f"kill by {identity.actor}: {body.reason}")
@@ -572,8 +590,7 @@ class Gateway:
                         "confirmed_ms": None if left else (time.perf_counter() - started) * 1e3,
                         "unconfirmed": left}
             case KillReset():
-                if self.kills.active.pop(body.scope, None) is None:
-                    raise ValueError(f"scope: {body.scope!r} is not killed")
+                self.kills.release(body.scope, identity.role)
                 return {"scope": body.scope, "state": "ACTIVE"}
         raise ValueError(f"{type(body).__name__}: not handled")
 

@@ -65,9 +65,17 @@ def test_roles_and_commands_over_the_control_channel(session):
                                                                reason="test"))
     assert killed.ok and killed.result["state"] == "HALTED"
     assert status(run, tokens)["kill"] == {"product:510300": "HALTED"}
+    by_trader = request(run / "control.sock", tokens["alice"],
+                        KillReset(scope="product:510300", reason="mine now"))
+    assert not by_trader.ok and "a trader may not reset it" in by_trader.error
+    assert status(run, tokens)["kill"] == {"product:510300": "HALTED"}
     reset = request(run / "control.sock", tokens["bob"], KillReset(scope="product:510300",
                                                                   reason="done"))
     assert reset.ok
+    own = request(run / "control.sock", tokens["alice"], Kill(scope="product:SR", reason="t"))
+    assert own.ok
+    assert request(run / "control.sock", tokens["alice"],
+                   KillReset(scope="product:SR", reason="t")).ok
 
 
 def test_a_stopped_gateway_leaves_a_journal_that_verifies_and_evaluates(session, tmp_path):
