@@ -91,6 +91,9 @@ def run_demo(run: Path, *, day: date, seed: int = 7, speed: float = 200.0,
                     raise LaunchError("the gateway stopped during the day; see "
                                       f"{processes['gateway']['log']}")
                 time.sleep(0.25)
+            if not (run / "link" / "eztrans" / f"{day:%Y%m%d}").is_dir():
+                raise LaunchError("the simulator stopped before the close (no end-of-day "
+                                  f"files); see {processes['simulator']['log']}")
             progress.update(task, completed=last - first, clock=CLOSE)
         figures = status(run)  # the gateway's counts, once the exchange has closed
     finally:

@@ -104,6 +104,7 @@ def _check_alive(started: dict[str, Any], run: Path, deadline: float) -> None:
     for name, proc in started.items():
         if not alive(proc["pid"]):
             tail = Path(proc["log"]).read_text(errors="replace")[-1500:]
+            down(run)  # nothing half-started is left behind
             raise LaunchError(f"the {name} stopped while starting; its log ends:\n{tail}")
     if time.monotonic() > deadline:
         down(run)
