@@ -45,6 +45,18 @@ class Scope(msgspec.Struct, frozen=True, kw_only=True):
     def __str__(self) -> str:
         return self.kind.value if self.kind is ScopeKind.ALL else f"{self.kind}:{self.value}"
 
+    def covers(self, instrument_id: str, product: str, underlying: str | None) -> bool:
+        """Whether a contract is inside (an account scope covers all of the account's)."""
+        match self.kind:
+            case ScopeKind.CONTRACT:
+                return instrument_id == self.value
+            case ScopeKind.PRODUCT:
+                return product == self.value
+            case ScopeKind.UNDERLYING:
+                return self.value in (underlying, instrument_id)
+            case _:
+                return True
+
 
 # ---- commands: from a member to the exchange -------------------------------------------------
 

@@ -143,7 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     kill = commands.add_parser(
         "kill", help="one-click cancel: stop quoting and cancel everything in a scope",
-        description="Latch the kill switch for SCOPE (all, product:CODE or contract:ID): "
+        description="Latch the kill switch for SCOPE (all, product:CODE, underlying:CODE or "
+                    "contract:ID): "
                     "the gateway stops quoting there and mass-cancels at the exchange. It "
                     "stays latched until `mmgw kill --reset`. Runs with the risk token of "
                     "RUN_DIR/control.tokens unless --token is given.")

@@ -68,7 +68,7 @@ CONTROL_BODY = msgspec.msgpack.Decoder(Body)
 
 @dataclass
 class KillSwitch:
-    """Latched kills by scope: `all`, `product:P` or `contract:C`."""
+    """Latched kills by scope: `all`, `product:P`, `underlying:U` or `contract:C`."""
 
     active: dict[str, str] = field(default_factory=dict)  # scope -> who and why
     roles: dict[str, str] = field(default_factory=dict)  # scope -> the role of who killed it
@@ -88,16 +88,19 @@ class KillSwitch:
         self.roles.pop(scope, None)
 
     def blocks(self, inst: Instrument) -> bool:
-        return ("all" in self.active or f"product:{inst.product}" in self.active
-                or f"contract:{inst.instrument_id}" in self.active)
+        active = self.active
+        return ("all" in active or f"product:{inst.product}" in active
+                or f"contract:{inst.instrument_id}" in active
+                or f"underlying:{inst.underlying}" in active
+                or f"underlying:{inst.instrument_id}" in active)
 
 
 def parse_scope(text: str) -> Scope:
     if text == "all":
         return Scope(kind=ScopeKind.ALL)
     kind, _, value = text.partition(":")
-    if kind not in ("product", "contract") or not value:
-        raise ValueError(f"scope: {text!r} is not all, product:P or contract:C")
+    if kind not in ("product", "underlying", "contract") or not value:
+        raise ValueError(f"scope: {text!r} is not all, product:P, underlying:U or contract:C")
     return Scope(kind=ScopeKind(kind), value=value)
 
 
@@ -107,7 +110,7 @@ LIVE_STATES = (State.PENDING_NEW, State.LIVE, State.PARTIALLY_FILLED, State.PEND
 
 
 def _covers(scope: Scope, inst: Instrument) -> bool:
-    return scope.kind is ScopeKind.ALL or scope.value in (inst.product, inst.instrument_id)
+    return scope.covers(inst.instrument_id, inst.product, inst.underlying)
 
 
 def _base36(n: int) -> str:

@@ -6,7 +6,7 @@ from adapters.sim.auction import TieBreak
 from adapters.sim.book import Entry, OrderBook
 from core.clock import TimerHandle
 from core.config import CircuitBreakerRule
-from core.enums import LimitState, Phase, ScopeKind, Venue
+from core.enums import LimitState, Phase, Venue
 from core.events import Rfq, Scope
 from core.instruments import Instrument
 
@@ -79,12 +79,4 @@ def listing_order(contract: Contract) -> int:
 
 def in_scope(contract: Contract, scope: Scope) -> bool:
     inst = contract.inst
-    match scope.kind:
-        case ScopeKind.CONTRACT:
-            return inst.instrument_id == scope.value
-        case ScopeKind.PRODUCT:
-            return inst.product == scope.value
-        case ScopeKind.UNDERLYING:
-            return scope.value in (inst.underlying, inst.instrument_id)
-        case _:
-            return True
+    return scope.covers(inst.instrument_id, inst.product, inst.underlying)

@@ -68,9 +68,9 @@ def test_up_starts_both_processes_and_they_agree_on_live_quotes(run):
 
 def test_kill_empties_the_exchange_and_stays_latched_until_released(run):
     wait_for(run, lambda f: bool(f["live_quotes"]["exchange"]))
-    refused = mmgw("kill", "--run-dir", str(run), "--scope", "underlying:510050",
+    refused = mmgw("kill", "--run-dir", str(run), "--scope", "desk:510050",
                    "--reason", "typo", check=False)
-    assert refused.returncode == 3 and "underlying:510050" in refused.stderr
+    assert refused.returncode == 3 and "desk:510050" in refused.stderr
 
     killed = json.loads(mmgw("kill", "--run-dir", str(run), "--scope", "all",
                              "--reason", "drill", "--json").stdout)
@@ -88,6 +88,18 @@ def test_kill_empties_the_exchange_and_stays_latched_until_released(run):
     mmgw("kill", "--run-dir", str(run), "--scope", "all", "--reason", "drill over", "--reset")
     figures = wait_for(run, lambda f: bool(f["live_quotes"]["exchange"]))
     assert figures["kill"] == {"all": "ACTIVE"}
+
+
+def test_a_kill_by_underlying_reaches_its_options_and_nothing_else(run):
+    before = wait_for(run, lambda f: bool(f["live_quotes"]["exchange"]))
+    killed = json.loads(mmgw("kill", "--run-dir", str(run), "--scope", "underlying:510050",
+                             "--reason", "510050 halted", "--json").stdout)["result"]
+    assert killed["unconfirmed"] == 0 and 0 < killed["cancelled"] <= 72  # the 510050 chain
+    figures = status(run)
+    assert figures["kill"] == {"underlying:510050": "HALTED"}
+    assert 0 < figures["live_quotes"]["gateway"] <= before["live_quotes"]["gateway"] - 60
+    mmgw("kill", "--run-dir", str(run), "--scope", "underlying:510050", "--reason", "open",
+         "--reset")
 
 
 def test_the_journal_holds_the_kill_with_who_and_why(run):

@@ -405,3 +405,13 @@ def test_cancel_quote_and_unknown_instrument():
     ex.submit("mm", quote("NOPE", "MM", 100, 10, 110, 10))
     assert [r.reason for r in mm.of(Reject)] == ["no live quote on this contract",
                                                   "instrument_id: unknown 'NOPE'"]
+
+
+def test_a_scope_covers_what_its_kind_names():
+    option = ("10009001", "510050", "510050")
+    assert Scope(kind=ScopeKind.UNDERLYING, value="510050").covers(*option)
+    assert Scope(kind=ScopeKind.UNDERLYING, value="510050").covers("510050", "510050_ETF", None)
+    assert not Scope(kind=ScopeKind.PRODUCT, value="510300").covers(*option)
+    assert Scope(kind=ScopeKind.CONTRACT, value="10009001").covers(*option)
+    assert not Scope(kind=ScopeKind.CONTRACT, value="10009002").covers(*option)
+    assert Scope(kind=ScopeKind.ALL).covers(*option)
