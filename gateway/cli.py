@@ -278,6 +278,7 @@ def _gateway_run(args: argparse.Namespace) -> int:
     from core.clock import RealClock  # noqa: PLC0415
     from gateway.desk import DeskConfig, ProductSetup  # noqa: PLC0415
     from gateway.journal import Journal  # noqa: PLC0415
+    from risk.limits import RiskConfig  # noqa: PLC0415
 
     config, _, day = _load(args)
     reference = args.link_dir / "eztrans" / f"reference_{day:%Y%m%d}.csv"
@@ -285,6 +286,10 @@ def _gateway_run(args: argparse.Namespace) -> int:
         raise CliError(f"--link-dir: no reference file {reference} (start the exchange first)")
     instruments = read_reference(reference)
     desk = load_file((args.config_dir or config.root) / "desk.toml", DeskConfig)
+    risk = load_file((args.config_dir or config.root) / "risk.toml", RiskConfig)
+    if risk.account != args.account:
+        raise CliError(f"--account: {args.account} is not the dedicated market-making account "
+                       f"{risk.account} of risk.toml")
     setups = {product: ProductSetup(load_rule_pack(p.pack, args.config_dir), p.model,
                                     p.width_ticks, p.size)
               for product, p in desk.products.items()}
@@ -313,7 +318,7 @@ def _gateway_run(args: argparse.Namespace) -> int:
         loop.add_signal_handler(signal.SIGTERM, stop.set)
         loop.add_signal_handler(signal.SIGINT, stop.set)
         gateway = Gateway(run_dir=run, link=link, instruments=instruments, setups=setups,
-                          offset=venue_tz(config), journal=journal, clock=clock,
+                          offset=venue_tz(config), journal=journal, clock=clock, risk=risk,
                           account=args.account, requote_s=args.requote_s)
         holder.append(gateway)
         recovered = gateway.recover(url)  # an earlier run of the day, if there was one

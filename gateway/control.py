@@ -61,6 +61,7 @@ class SwitchModel(_Body, frozen=True, kw_only=True):
 class Kill(_Body, frozen=True, kw_only=True):
     scope: str
     reason: str
+    state: str = "HALTED"  # or "REDUCING": only orders and quote sides that reduce a position
 
 
 class KillReset(_Body, frozen=True, kw_only=True):
@@ -104,12 +105,16 @@ _ENCODER = msgspec.msgpack.Encoder()
 class Identity:
     actor: str
     role: str
+    products: frozenset[str] = frozenset()  # a trader's: the products they run
 
 
-def make_tokens(path: Path, people: dict[str, str]) -> dict[str, str]:
-    """Write a token for each actor (actor -> role) to `path` (mode 0600); returns
-    actor -> token. The gateway reads the same file."""
-    tokens = {secrets.token_hex(16): {"actor": actor, "role": role}
+def make_tokens(path: Path, people: dict[str, str],
+                products: dict[str, list[str]] | None = None) -> dict[str, str]:
+    """Write a token for each actor (actor -> role; a trader's products from `products`) to
+    `path` (mode 0600); returns actor -> token. The gateway reads the same file."""
+    runs = products or {}
+    tokens = {secrets.token_hex(16): {"actor": actor, "role": role,
+                                      "products": sorted(runs.get(actor, []))}
               for actor, role in people.items()}
     for entry in tokens.values():
         if entry["role"] not in ROLES:
@@ -122,7 +127,9 @@ def make_tokens(path: Path, people: dict[str, str]) -> dict[str, str]:
 
 def load_tokens(path: Path) -> dict[str, Identity]:
     raw = json.loads(path.read_text(encoding="utf-8"))
-    return {token: Identity(entry["actor"], entry["role"]) for token, entry in raw.items()}
+    return {token: Identity(entry["actor"], entry["role"],
+                            frozenset(entry.get("products", ())))
+            for token, entry in raw.items()}
 
 
 Handler = Callable[[Identity, Body], Awaitable[dict[str, Any]]]

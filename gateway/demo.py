@@ -71,8 +71,10 @@ def run_demo(run: Path, *, day: date, seed: int = 7, speed: float = 200.0,
     start = SHORT_FROM if short else FULL_FROM
     aside = _previous_aside(run)
     started_at = time.monotonic()
+    # market data every 3 s of the exchange's time, as its level-1 snapshots come: the
+    # pre-trade checks refuse a quote whose market data is stale
     up(run, seed=seed, speed=speed, start=start, day=f"{day:%Y-%m-%d}", requote_s=requote_s,
-       config_dir=config_dir)
+       config_dir=config_dir, ezsr_interval_s=max(3.0 / speed, 0.01))
     first, last = _local_ns(day, start, offset), _local_ns(day, CLOSE, offset)
     figures: dict[str, Any] = {}
     try:

@@ -61,6 +61,8 @@ class MarketState:
     limit: dict[str, LimitState] = field(default_factory=dict)
     book: dict[str, MarketData] = field(default_factory=dict)
     now_ns: int = 0
+    md_ns: int = 0  # the exchange's time of the latest market data (the snapshot's)
+    trade_ns: dict[str, int] = field(default_factory=dict)  # when each last trade was seen
 
     def apply(self, event: Event) -> None:
         self.now_ns = max(self.now_ns, event.ts_event)
@@ -85,7 +87,22 @@ class MarketState:
                 else:
                     self.own_phase.pop(event.instrument_id, None)
             case MarketData():
+                before = self.book.get(event.instrument_id)
+                # a trade seen happen (the first sight of a contract shows an old one)
+                if before is not None and event.last_px_ticks is not None and (
+                        event.volume != before.volume
+                        or event.last_px_ticks != before.last_px_ticks):
+                    self.trade_ns[event.instrument_id] = event.ts_event
                 self.book[event.instrument_id] = event
+                self.md_ns = max(self.md_ns, event.ts_event)
+
+    def reference_ns(self, inst: Instrument) -> int:
+        """How fresh the market data behind a contract's theoretical value is: the latest
+        snapshot's time once the reference (the underlying of an option, else the contract)
+        has been seen in the feed, for the EzSR snapshot republishes only what changed and a
+        newer snapshot confirms the rest; 0 when it never has (missing)."""
+        key = inst.underlying if inst.kind is InstrumentKind.OPTION else inst.instrument_id
+        return self.md_ns if key in self.book else 0
 
     def phase(self, inst: Instrument) -> Phase:
         return self.own_phase.get(inst.instrument_id) or self.product_phase.get(

@@ -22,6 +22,15 @@ from gateway.control import Status, load_tokens, make_tokens, request
 PEOPLE = {"trader": "trader", "risk": "risk", "ops": "ops", "auditor": "auditor"}
 
 
+def desk_products(config_dir: Path | None) -> list[str]:
+    """The products configs/desk.toml quotes: the desk's trader runs them all."""
+    from adapters.refdata.loader import load_config, load_file  # noqa: PLC0415
+    from gateway.desk import DeskConfig  # noqa: PLC0415
+
+    root = config_dir or load_config(None).root
+    return sorted(load_file(root / "desk.toml", DeskConfig).products)
+
+
 class LaunchError(RuntimeError):
     """A process that would not start, or a run directory in the wrong state."""
 
@@ -46,7 +55,7 @@ def alive(pid: int) -> bool:
 
 def up(run: Path, *, seed: int = 7, speed: float = 1.0, start: str | None = None,
        day: str | None = None, requote_s: float = 1.0, timeout_s: float = 120.0,
-       config_dir: Path | None = None) -> dict:
+       config_dir: Path | None = None, ezsr_interval_s: float = 1.0) -> dict:
     """Start the simulator and the gateway; wait until the gateway answers."""
     processes = run / "processes.json"
     if processes.exists():
@@ -59,12 +68,13 @@ def up(run: Path, *, seed: int = 7, speed: float = 1.0, start: str | None = None
     run.mkdir(parents=True, exist_ok=True)
     (run / "logs").mkdir(exist_ok=True)
     if not (run / "control.tokens").exists():
-        make_tokens(run / "control.tokens", PEOPLE)
+        make_tokens(run / "control.tokens", PEOPLE, {"trader": desk_products(config_dir)})
     link = run / "link"
     common = ["--day", day] if day else []
     mmgw = [_mmgw(), *(["--config-dir", str(config_dir)] if config_dir else [])]
     sim = [*mmgw, "sim", "serve", "--link-dir", str(link), "--seed", str(seed),
-           "--speed", str(speed), *common, *(["--from", start] if start else [])]
+           "--speed", str(speed), "--ezsr-interval-s", str(ezsr_interval_s), *common,
+           *(["--from", start] if start else [])]
     gateway = [*mmgw, "gateway", "run", "--run-dir", str(run), "--link-dir", str(link),
                "--requote-s", str(requote_s), *common]
     started: dict[str, Any] = {}

@@ -11,7 +11,6 @@ starts clean once the link is back). Kill switches block and cancel by scope unt
 import asyncio
 import collections
 import time
-from dataclasses import dataclass, field
 from datetime import timezone
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ import msgspec
 import structlog
 
 from core.clock import Clock
-from core.enums import ExecType, QuoteStatusCode, ScopeKind
+from core.enums import ExecType, InstrumentKind, QuoteStatusCode, ScopeKind, Side
 from core.events import (
     DECODER,
     ENCODER,
@@ -59,49 +58,15 @@ from quoting.obligations.convert import TimelineConverter, to_events
 from quoting.obligations.meters import LiveMeters
 from quoting.obligations.timeline import ContractRecord, to_ns
 from quoting.rfq import RfqResponder
+from risk.checks import PreTrade, Refusal
+from risk.kill import KillAction, KillState, KillSwitch, parse_scope, reducing_side
+from risk.limits import RiskConfig
+from risk.mmp import MarketMakerProtection
 
 log = structlog.get_logger("gateway")
 
 DUPLICATE = "duplicate"  # an exchange event told twice (a fill by its exec id): audit only
 CONTROL_BODY = msgspec.msgpack.Decoder(Body)
-
-
-@dataclass
-class KillSwitch:
-    """Latched kills by scope: `all`, `product:P`, `underlying:U` or `contract:C`."""
-
-    active: dict[str, str] = field(default_factory=dict)  # scope -> who and why
-    roles: dict[str, str] = field(default_factory=dict)  # scope -> the role of who killed it
-
-    def latch(self, scope: str, actor: str, role: str, reason: str) -> None:
-        self.active[scope] = f"{actor}: {reason}"
-        self.roles[scope] = role
-
-    def release(self, scope: str, role: str) -> None:
-        """Risk staff release any kill; a trader only a trader's kill."""
-        if scope not in self.active:
-            raise ValueError(f"scope: {scope!r} is not killed")
-        if role == "trader" and self.roles.get(scope) == "risk":
-            raise PermissionError(f"KillReset: {scope} was killed by risk staff "
-                                  f"({self.active[scope]}); a trader may not reset it")
-        del self.active[scope]
-        self.roles.pop(scope, None)
-
-    def blocks(self, inst: Instrument) -> bool:
-        active = self.active
-        return ("all" in active or f"product:{inst.product}" in active
-                or f"contract:{inst.instrument_id}" in active
-                or f"underlying:{inst.underlying}" in active
-                or f"underlying:{inst.instrument_id}" in active)
-
-
-def parse_scope(text: str) -> Scope:
-    if text == "all":
-        return Scope(kind=ScopeKind.ALL)
-    kind, _, value = text.partition(":")
-    if kind not in ("product", "underlying", "contract") or not value:
-        raise ValueError(f"scope: {text!r} is not all, product:P, underlying:U or contract:C")
-    return Scope(kind=ScopeKind(kind), value=value)
 
 
 KILL_CONFIRM_S = 5.0  # how long a kill waits for the exchange to confirm its cancels
@@ -141,7 +106,8 @@ def link_positions(url: str) -> dict[str, int]:
 class Gateway:
     def __init__(self, *, run_dir: Path, link: ExchangeLink, instruments: list[Instrument],
                  setups: dict[str, ProductSetup], offset: timezone, journal: Journal,
-                 clock: Clock, account: str = "MM01", requote_s: float = 1.0) -> None:
+                 clock: Clock, risk: RiskConfig, account: str = "MM01",
+                 requote_s: float = 1.0) -> None:
         self.run_dir = run_dir
         self.link = link
         self.journal = journal
@@ -152,7 +118,10 @@ class Gateway:
         start = clock.now_ns()
         self.desk = Desk(instruments, setups, offset, start)
         self.oms = Oms()
-        self.kills = KillSwitch()
+        self.risk = PreTrade(risk, instruments)
+        self.mmp = MarketMakerProtection(dict(risk.protection))
+        self._row = {i.instrument_id: n for insts in self.desk.contracts.values()
+                     for n, i in enumerate(insts)}
         covered = {i.instrument_id for insts in self.desk.contracts.values() for i in insts
                    if i.is_option}
         self.rfqs = RfqResponder(covered, min_rest_s=min(
@@ -206,6 +175,9 @@ class Gateway:
         self.control = ControlServer(run_dir / "control.sock",
                                      load_tokens(run_dir / "control.tokens"), self.command,
                                      self._audit)
+        traders = {i.actor: i.products for i in self.control.tokens.values()
+                   if i.role == "trader"}
+        self.kills = KillSwitch(self.instruments, account, traders)
         for inst in instruments:
             journal.append(INSTRUMENT, "exchange", msgspec.msgpack.encode(inst), ts_ns=start)
 
@@ -260,6 +232,7 @@ class Gateway:
                     self._standing(event, adopted)
                 if event.status is not QuoteStatusCode.ACCEPTED:
                     self._standing_changed(event.instrument_id, event.quote_id)
+                    self.risk.quote_gone(event.instrument_id, event.quote_id)
                 if event.rfq_id is not None and event.status.value in ("filled", "cancelled"):
                     self.rfqs.ended(event.instrument_id, event.ts_event, event.status.value)
                 if event.status.value == "accepted":
@@ -285,8 +258,46 @@ class Gateway:
             case ExecutionReport():
                 if self.oms.on_execution(event) and event.exec_type is ExecType.TRADE:
                     self.counts["fills"] += 1
+                    self.risk.on_fill(event.instrument_id, event.client_id, event.side,
+                                      event.last_qty, event.last_px_ticks,
+                                      is_quote=event.is_quote)
                     if event.is_quote:
                         self._standing_changed(event.instrument_id, event.client_id)
+                        if live:
+                            self._protect(event)
+                elif not event.is_quote and event.exec_type in (ExecType.CANCELLED,
+                                                                ExecType.REJECTED):
+                    self.risk.order_gone(event.client_id)
+
+    def _protect(self, fill: ExecutionReport) -> None:
+        """Market-maker protection: count the fill of our quote; a trip pulls the product's
+        quotes and latches it until someone resets it."""
+        inst = self.instruments[fill.instrument_id]
+        delta, vega = self._greeks_per_unit(inst)
+        signed = fill.last_qty if fill.side is Side.BUY else -fill.last_qty
+        why = self.mmp.on_fill(inst.product, fill.ts_event, fill.last_qty, signed * delta,
+                               signed * vega)
+        if why is None:
+            return
+        scope = f"product:{inst.product}"
+        self.kills.move(scope, KillAction.HALT, "mmp", "mmp", why)
+        body = Kill(scope=scope, reason=f"market-maker protection: {why}")
+        self.journal.append("command", "mmp", msgspec.msgpack.encode(body),
+                            ts_ns=self.clock.now_ns(), outcome="ok: Kill")
+        log.warning("mmp_tripped", product=inst.product, why=why)
+        self._mass_cancel(parse_scope(scope), f"market-maker protection: {why}")
+
+    def _greeks_per_unit(self, inst: Instrument) -> tuple[float, float]:
+        """Delta (underlying units) and vega (yuan a volatility point) of one unit of the
+        contract, from the quoter's last surface valuation."""
+        if inst.kind is not InstrumentKind.OPTION:
+            return float(inst.multiplier), 0.0
+        greeks = self.desk.quoters[inst.product].greeks
+        if greeks is None:
+            return 0.0, 0.0
+        row = self._row[inst.instrument_id]
+        return (float(greeks.delta[row]) * inst.multiplier,
+                float(greeks.vega[row]) / 100 * inst.multiplier)
 
     def _standing(self, event: QuoteStatus, adopted: bool) -> None:
         """After a restart, what stands at the exchange as it says (not sent again while it is
@@ -356,13 +367,17 @@ class Gateway:
                 self._replay_command(DECODER.decode(row.payload))
                 replayed["commands"] += 1
             elif row.kind == "command" and row.outcome.startswith(("ok: Kill", "ok: KillReset")):
-                role = roles.get(row.actor, "risk")  # an actor no longer listed: the stricter
+                # an actor no longer listed: the stricter role
+                role = "mmp" if row.actor == "mmp" else roles.get(row.actor, "risk")
                 match CONTROL_BODY.decode(row.payload):
-                    case Kill(scope=scope, reason=reason):
-                        self.kills.latch(scope, row.actor, role, reason)
-                    case KillReset(scope=scope):
-                        self.kills.active.pop(scope, None)
-                        self.kills.roles.pop(scope, None)
+                    case Kill(scope=scope, reason=reason, state=state):
+                        action = (KillAction.REDUCE if state == KillState.REDUCING
+                                  else KillAction.HALT)
+                        self.kills.restore(scope, action, row.actor, role, reason)
+                    case KillReset(scope=scope, reason=reason):
+                        self.kills.restore(scope, KillAction.RESET, row.actor, role, reason)
+                        if scope.startswith("product:"):
+                            self.mmp.reset(scope.removeprefix("product:"))
                 replayed["kills"] += 1
         if replayed["events"] or replayed["commands"]:
             self.journal.append("recovery", "gateway", msgspec.json.encode(replayed),
@@ -370,12 +385,13 @@ class Gateway:
                                 outcome=f"replayed {replayed['events']} events, "
                                         f"{replayed['commands']} commands")
         return replayed | {"live_quotes": self.live_quote_count(),
-                           "kills": dict(self.kills.active), "resume": positions}
+                           "kills": self.kills.view(), "resume": positions}
 
     def _replay_command(self, command: object) -> None:
         match command:
             case Quote():
                 self.oms.quote_sent(command.quote_id, command.instrument_id)
+                self.risk.restore_quote(command)
                 self.sent[command.instrument_id] = (command.bid_px_ticks, command.bid_qty,
                                                     command.ask_px_ticks, command.ask_qty)
                 self.sent_ids[command.instrument_id] = command.quote_id
@@ -434,6 +450,7 @@ class Gateway:
                 # what stood before the loss is unknown: cancel it all and start clean
                 self._mass_cancel(Scope(kind=ScopeKind.ALL), "state unknown after link loss")
                 self.oms.reconcile(set())
+                self.risk.cancel_all()
                 self.sent.clear()
                 self._dirty_after_loss = False
             log.info("quoting_resumed", after=self.stopped_because)
@@ -463,16 +480,24 @@ class Gateway:
             now = self.desk.market.now_ns
             rows = zip(self.desk.contracts[product], accepted.tolist(), built.bid_px.tolist(),
                        built.bid_qty.tolist(), built.ask_px.tolist(), built.ask_qty.tolist(),
-                       strict=True)
-            for inst, ok, bid_px, bid_qty, ask_px, ask_qty in rows:
-                if (not ok or self.kills.blocks(inst)
-                        or self.rfqs.blocked(inst.instrument_id, now)):
+                       result.theo.tolist(), strict=True)
+            for inst, ok, bid_px, bid_qty, ask_px, ask_qty, theo in rows:
+                if not ok or self.rfqs.blocked(inst.instrument_id, now):
                     continue
-                wanted = (None if bid_px == NO_PRICE else bid_px, bid_qty,
-                          None if ask_px == NO_PRICE else ask_px, ask_qty)
+                state = self.kills.state(inst)
+                if state is KillState.HALTED:
+                    continue
+                wanted: tuple | None = (None if bid_px == NO_PRICE else bid_px, bid_qty,
+                                        None if ask_px == NO_PRICE else ask_px, ask_qty)
+                if state is KillState.REDUCING:
+                    assert wanted is not None
+                    wanted = reducing_side(self.risk.position(inst.instrument_id),
+                                           (wanted[0], wanted[1]), (wanted[2], wanted[3]))
+                    if wanted is None:
+                        continue
                 if self.sent.get(inst.instrument_id) == wanted:
                     continue
-                self._send_quote(inst, wanted)
+                self._send_quote(inst, wanted, theo)
 
     def _new_quote(self, inst: Instrument, wanted: tuple, rfq_id: str | None = None) -> Quote:
         self._ids += 1
@@ -482,8 +507,25 @@ class Gateway:
                      bid_px_ticks=wanted[0], bid_qty=wanted[1], ask_px_ticks=wanted[2],
                      ask_qty=wanted[3], rfq_id=rfq_id)
 
-    def _send_quote(self, inst: Instrument, wanted: tuple) -> None:
-        self._send(self._new_quote(inst, wanted), "sent: the gate accepted it")
+    def _send_quote(self, inst: Instrument, wanted: tuple, theo_yuan: float) -> None:
+        quote = self._new_quote(inst, wanted)
+        if self._pretrade(quote, inst, theo_yuan) is None:
+            self._send(quote, "sent: the gate and the pre-trade checks passed it")
+
+    def _pretrade(self, quote: Quote, inst: Instrument, theo_yuan: float) -> Refusal | None:
+        """The pre-trade checks on a quote the gate passed; a refusal is journaled with the
+        quote, and nothing is sent."""
+        market = self.desk.market
+        md = market.book.get(inst.instrument_id)
+        refusal = self.risk.check_quote(
+            quote, market.now_ns, theo_ticks=theo_yuan / float(inst.tick),
+            theo_ns=market.reference_ns(inst),
+            last_px_ticks=md.last_px_ticks if md is not None else None,
+            last_ns=market.trade_ns.get(inst.instrument_id, 0), send_ns=time.monotonic_ns())
+        if refusal is not None:
+            self.journal.append("pretrade", "risk", ENCODER.encode(quote), ts_ns=quote.ts_init,
+                                outcome=f"refused: {refusal.check}: {refusal.message}")
+        return refusal
 
     def _send(self, quote: Quote, outcome: str) -> None:
         self.journal.append("command", "engine", ENCODER.encode(quote), ts_ns=quote.ts_init,
@@ -498,8 +540,8 @@ class Gateway:
     def _rfq_quote(self, instrument_id: str, rfq_id: str) -> tuple[Quote | None, Decision]:
         """The contract's quote now, built and gated, as the answer to `rfq_id`."""
         inst = self.instruments[instrument_id]
-        if self.kills.blocks(inst):
-            return None, Reject(Rule.PHASE, "kill: the contract is killed")
+        if self.kills.state(inst) is not KillState.ACTIVE:
+            return None, Reject(Rule.PHASE, f"kill: the contract is {self.kills.state(inst)}")
         result = self.desk.quote(inst.product)
         if result is None:
             return None, Reject(Rule.PHASE, "phase: not quoting now")
@@ -511,10 +553,13 @@ class Gateway:
                   int(built.bid_qty[i]),
                   None if built.ask_px[i] == NO_PRICE else int(built.ask_px[i]),
                   int(built.ask_qty[i]))
-        decision: Decision = (Accept(Exemption(int(result.exemption[i])))
-                              if result.rule[i] == 0 else
-                              Reject(Rule(int(result.rule[i])), "the gate refused it"))
-        return self._new_quote(inst, wanted, rfq_id), decision
+        if result.rule[i] != 0:
+            return None, Reject(Rule(int(result.rule[i])), "the gate refused it")
+        quote = self._new_quote(inst, wanted, rfq_id)
+        refusal = self._pretrade(quote, inst, float(result.theo[i]))
+        if refusal is not None:
+            return None, Reject(Rule.PHASE, f"pre-trade {refusal.check}: {refusal.message}")
+        return quote, Accept(Exemption(int(result.exemption[i])))
 
     def _mass_cancel(self, scope: Scope, reason: str) -> None:
         self._ids += 1
@@ -582,18 +627,26 @@ class Gateway:
                 return {"product": body.product, "model": body.model}
             case Kill():
                 scope = parse_scope(body.scope)
+                action = {"HALTED": KillAction.HALT, "REDUCING": KillAction.REDUCE}.get(
+                    body.state)
+                if action is None:
+                    raise ValueError(f"state: {body.state!r} is not HALTED or REDUCING")
                 started = time.perf_counter()
-                self.kills.latch(body.scope, identity.actor, identity.role, body.reason)
+                state = self.kills.move(body.scope, action, identity.actor, identity.role,
+                                        body.reason)
                 blocked_ms = (time.perf_counter() - started) * 1e3  # no new quote from here
                 live = self._live_in(scope)
                 self._mass_cancel(scope, f"kill by {identity.actor}: {body.reason}")
                 left = await self._confirmed(scope, KILL_CONFIRM_S)
-                return {"scope": body.scope, "state": "HALTED", "cancelled": len(live),
+                return {"scope": body.scope, "state": str(state), "cancelled": len(live),
                         "blocked_ms": blocked_ms,
                         "confirmed_ms": None if left else (time.perf_counter() - started) * 1e3,
                         "unconfirmed": left}
             case KillReset():
-                self.kills.release(body.scope, identity.role)
+                self.kills.move(body.scope, KillAction.RESET, identity.actor, identity.role,
+                                body.reason)
+                if body.scope.startswith("product:"):
+                    self.mmp.reset(body.scope.removeprefix("product:"))
                 return {"scope": body.scope, "state": "ACTIVE"}
         raise ValueError(f"{type(body).__name__}: not handled")
 
@@ -622,7 +675,13 @@ class Gateway:
             "stopped_because": self.stopped_because,
             "links": {self.link.name: str(self.link_state)},
             "live_quotes": {"gateway": live},
-            "kill": {scope: "HALTED" for scope in self.kills.active} or {"all": "ACTIVE"},
+            "kill": self.kills.view(),
+            "kill_latches": {scope: {"state": str(latch.state), "actor": latch.actor,
+                                     "role": latch.role, "reason": latch.reason}
+                             for scope, latch in self.kills.latches.items()},
+            "pretrade": {"passed": self.risk.passed, "refused": dict(self.risk.refused),
+                         "usage": self.risk.usage()},
+            "mmp_tripped": dict(self.mmp.tripped),
             "counts": dict(self.counts) | {"duplicate_fills": self.oms.duplicates},
             "gate_refusals": {p: r for p, r in self.gate_refusals.items() if r},
             "gate_refused_total": dict(self.gate_refused_total),

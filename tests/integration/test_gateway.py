@@ -21,7 +21,8 @@ def session(tmp_path_factory):
     link, run = base / "link", base / "run"
     run.mkdir()
     tokens = make_tokens(run / "control.tokens", {"alice": "trader", "bob": "risk",
-                                                  "carol": "auditor"})
+                                                  "carol": "auditor"},
+                         {"alice": ["510050", "510300", "SR", "SR_O"]})
     server = start_server(link, speed="10", start="09:29:30")
     gateway = subprocess.Popen([str(MMGW), "gateway", "run", "--run-dir", str(run),
                                 "--link-dir", str(link), "--requote-s", "0.5"],
@@ -72,6 +73,11 @@ def test_roles_and_commands_over_the_control_channel(session):
     reset = request(run / "control.sock", tokens["bob"], KillReset(scope="product:510300",
                                                                   reason="done"))
     assert reset.ok
+    not_hers = request(run / "control.sock", tokens["alice"],
+                       Kill(scope="product:512880", reason="t"))
+    assert not not_hers.ok and "not among the products alice runs" in not_hers.error
+    everything = request(run / "control.sock", tokens["alice"], Kill(scope="all", reason="t"))
+    assert not everything.ok and "512880" in everything.error
     own = request(run / "control.sock", tokens["alice"], Kill(scope="product:SR", reason="t"))
     assert own.ok
     assert request(run / "control.sock", tokens["alice"],
