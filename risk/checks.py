@@ -232,7 +232,9 @@ class PreTrade:
                            f"over the {lim.max_notional_yuan:.0f} limit")
         signed = o.qty if o.side is Side.BUY else -o.qty
         after = delta_before + signed * delta_per_lot
-        if not math.isfinite(after) or abs(after) > abs(delta_before) + 1e-9:
+        # toward zero, overshooting by less than one lot at most (a hedge rounds to lots)
+        toward = after * delta_before >= 0 and abs(after) <= abs(delta_before) + 1e-9
+        if not math.isfinite(after) or not (toward or abs(after) < abs(delta_per_lot)):
             return Refusal(check="directional", message=f"order: {o.side} {o.qty} "
                            f"{o.instrument_id} takes the {c.group} delta from "
                            f"{delta_before:.0f} to {after:.0f}: the market-making account "
