@@ -28,7 +28,7 @@ import msgspec
 from core.enums import CallPut, InstrumentKind, Side
 from core.events import NewOrder, Quote
 from core.instruments import Instrument
-from risk.limits import Collar, ProductLimits, RiskConfig
+from risk.limits import ProductLimits, RiskConfig
 
 NS_PER_S = 1_000_000_000
 
@@ -54,6 +54,15 @@ class _Contract:
     security: bool  # a stock or an ETF: inventory, no margin
     short_margin: float  # yuan a lot short (options: the opening margin, futures: both ways)
     tradable: bool
+    yuan_per_tick: float = 0.0  # a tick of one unit: tick x multiplier
+    collars: tuple[float, ...] = ()  # theo, last trade, previous quote: (ticks, fraction) each
+
+    def __post_init__(self) -> None:
+        self.yuan_per_tick = self.tick * self.mult
+        lim = self.limits
+        self.collars = (lim.theo.ticks, lim.theo.fraction, lim.last_trade.ticks,
+                        lim.last_trade.fraction, lim.previous_quote.ticks,
+                        lim.previous_quote.fraction)
 
 
 @dataclass(slots=True)
@@ -119,6 +128,9 @@ class PreTrade:
         self._need = 0.0
         self._orders: dict[str, _Order] = {}
         self._ids: set[str] = set()
+        self._account = self.config.account
+        self._max_age_ns = self.config.references.max_age_s * NS_PER_S
+        self._window_ns = self.config.references.last_trade_window_s * NS_PER_S
         self._tokens = float(self.config.throttle.burst)
         self._token_ns = 0
         self._rate = self.config.throttle.per_s / NS_PER_S
@@ -147,7 +159,7 @@ class PreTrade:
         if c is None:
             return Refusal(check="limits", message=f"instrument_id: {q.instrument_id} has no "
                                                    f"limits in configs/risk.toml")
-        if q.account != self.config.account:
+        if q.account != self._account:
             return Refusal(check="account", message=f"account: {q.account} is not the "
                            f"dedicated market-making account {self.config.account}")
         if not c.tradable:
@@ -156,20 +168,23 @@ class PreTrade:
         if q.quote_id in self._ids:
             return Refusal(check="duplicate_id", message=f"quote_id: {q.quote_id} was used")
         lim = c.limits
-        for side, px, qty in (("bid", q.bid_px_ticks, q.bid_qty),
-                              ("ask", q.ask_px_ticks, q.ask_qty)):
+        bid, ask = q.bid_px_ticks, q.ask_px_ticks
+        max_qty, max_notional, ypt = lim.max_quote_qty, lim.max_notional_yuan, c.yuan_per_tick
+        fine = ((bid is None or (q.bid_qty <= max_qty and bid * ypt * q.bid_qty <= max_notional))
+                and (ask is None or (q.ask_qty <= max_qty
+                                     and ask * ypt * q.ask_qty <= max_notional)))
+        for side, px, qty in () if fine else (("bid", bid, q.bid_qty), ("ask", ask, q.ask_qty)):
             if px is None:
                 continue
             if qty > lim.max_quote_qty:
                 return Refusal(check="max_quote_qty", message=f"{side}_qty: {qty} is over "
                                f"the {lim.max_quote_qty}-lot limit for {c.inst.product}")
-            notional = px * c.tick * qty * c.mult
+            notional = px * c.yuan_per_tick * qty
             if notional > lim.max_notional_yuan:
                 return Refusal(check="max_notional", message=f"{side}: {notional:.2f} yuan "
                                f"is over the {lim.max_notional_yuan:.0f} limit")
         book = self._books[q.instrument_id]
-        refusal = self._collars(c, book, q.bid_px_ticks, q.ask_px_ticks, now_ns, theo,
-                                theo_ns, last, last_ns)
+        refusal = self._collars(c, book, bid, ask, now_ns, theo, theo_ns, last, last_ns)
         if refusal is not None:
             return refusal
         refusal = self._self_trade(q.instrument_id, q.bid_px_ticks, q.ask_px_ticks)
@@ -276,35 +291,54 @@ class PreTrade:
     def _collars(self, c: _Contract, book: _Book, bid: int | None, ask: int | None,
                  now_ns: int, theo: float, theo_ns: int, last: int | None, last_ns: int,
                  previous: bool = True) -> Refusal | None:
-        refs = self.config.references
-        if not math.isfinite(theo) or theo <= 0:
+        if not theo > 0 or theo == math.inf:  # NaN fails the first test
             return Refusal(check="reference", message=f"theo: {theo} for {c.inst.instrument_id}"
                                                       f" is missing or not finite")
-        age_s = (now_ns - theo_ns) / NS_PER_S
-        if theo_ns <= 0 or age_s > refs.max_age_s:
+        if theo_ns <= 0 or now_ns - theo_ns > self._max_age_ns:
+            age_s = (now_ns - theo_ns) / NS_PER_S
+            max_age_s = self.config.references.max_age_s
             return Refusal(check="reference", message=f"theo: the market data behind "
                            f"{c.inst.instrument_id}'s value is {age_s:.0f} s old (stale after "
-                           f"{refs.max_age_s:.0f} s)" if theo_ns > 0 else
+                           f"{max_age_s:.0f} s)" if theo_ns > 0 else
                            f"theo: no market data behind {c.inst.instrument_id}'s value")
-        lim = c.limits
-        fresh_last = (last is not None and last > 0
-                      and (now_ns - last_ns) <= refs.last_trade_window_s * NS_PER_S)
-        for side, px, prev in (("bid", bid, book.prev_bid), ("ask", ask, book.prev_ask)):
+        theo_t, theo_f, last_t, last_f, prev_t, prev_f = c.collars
+        theo_room = theo * theo_f if theo * theo_f > theo_t else theo_t
+        fresh_last = (last is not None and last > 0 and now_ns - last_ns <= self._window_ns)
+        last_room = 0.0
+        if fresh_last:
+            last_room = last * last_f if last * last_f > last_t else last_t  # type: ignore[operator]
+        # the common case in one expression; the loop below names what failed
+        pb, pa = book.prev_bid, book.prev_ask
+        if ((bid is None or (abs(bid - theo) <= theo_room
+                             and (not fresh_last or abs(bid - last) <= last_room)  # type: ignore[operator]
+                             and (not previous or pb is None
+                                  or abs(bid - pb) <= (pb * prev_f if pb * prev_f > prev_t
+                                                       else prev_t))))
+                and (ask is None or (abs(ask - theo) <= theo_room
+                                     and (not fresh_last or abs(ask - last) <= last_room)  # type: ignore[operator]
+                                     and (not previous or pa is None
+                                          or abs(ask - pa) <= (pa * prev_f
+                                                               if pa * prev_f > prev_t
+                                                               else prev_t))))):
+            return None
+        for side, px, prev in (("bid", bid, pb), ("ask", ask, pa)):
             if px is None:
                 continue
-            if _outside(px, theo, lim.theo):
+            if abs(px - theo) > theo_room:
                 return Refusal(check="collar_theo", message=f"{side}_px_ticks: {px} is "
                                f"{abs(px - theo):.1f} ticks from theo {theo:.1f}")
-            if fresh_last and _outside(px, float(last), lim.last_trade):  # type: ignore[arg-type]
+            if fresh_last and abs(px - last) > last_room:  # type: ignore[operator]
                 return Refusal(check="collar_last_trade", message=f"{side}_px_ticks: {px} is "
                                f"{abs(px - last):.0f} ticks from the last trade {last}")  # type: ignore[operator]
-            if previous and prev is not None and _outside(px, float(prev),
-                                                          lim.previous_quote):
+            if previous and prev is not None and abs(px - prev) > (
+                    prev * prev_f if prev * prev_f > prev_t else prev_t):
                 return Refusal(check="collar_previous", message=f"{side}_px_ticks: {px} is "
                                f"{abs(px - prev)} ticks from the previous quote's {prev}")
         return None
 
     def _self_trade(self, contract: str, bid: int | None, ask: int | None) -> Refusal | None:
+        if not self._orders:
+            return None
         for order in self._orders.values():
             if order.contract != contract:
                 continue
@@ -335,14 +369,18 @@ class PreTrade:
         p = book.position
         buys = book.bid_qty + book.order_buy
         sells = book.ask_qty + book.order_sell
-        long = max(p + buys, 0)
-        short = max(sells - p, 0)
-        total = max(long, short)
-        bto = max(buys - max(-p, 0), 0)
+        long = p + buys if p + buys > 0 else 0
+        short = sells - p if sells > p else 0
+        total = long if long > short else short
+        closing = -p if p < 0 else 0
+        bto = buys - closing if buys > closing else 0
         # futures are bought on margin: no cash for the price
-        buy_cash = 0.0 if c.future else (book.order_buy_cash
-                                         + (book.bid_px or 0) * c.tick * c.mult * book.bid_qty)
-        need = buy_cash + c.short_margin * (short if c.option else total if c.future else 0)
+        if c.future:
+            need = c.short_margin * total
+        else:
+            need = book.order_buy_cash + (book.bid_px or 0) * c.yuan_per_tick * book.bid_qty
+            if c.option:
+                need += c.short_margin * short
         g = c.group
         lim = c.limits
         if not commit:
@@ -473,10 +511,6 @@ class PreTrade:
         out["funds"] = {"cash_yuan": round(self.cash_yuan, 2),
                         "reserved_yuan": round(self._need, 2)}
         return out
-
-
-def _outside(px: int, reference: float, collar: Collar) -> bool:
-    return abs(px - reference) > max(collar.ticks, collar.fraction * reference)
 
 
 def _short_margin(inst: Instrument, by_id: dict[str, Instrument], config: RiskConfig) -> float:
