@@ -143,15 +143,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     kill = commands.add_parser(
         "kill", help="one-click cancel: stop quoting and cancel everything in a scope",
-        description="Latch the kill switch for SCOPE (all, product:CODE, underlying:CODE or "
-                    "contract:ID): "
-                    "the gateway stops quoting there and mass-cancels at the exchange. It "
-                    "stays latched until `mmgw kill --reset`. Runs with the risk token of "
+        description="Latch the kill switch for SCOPE (all, account:ID, product:CODE, "
+                    "underlying:CODE or contract:ID): the gateway stops quoting there and "
+                    "mass-cancels at the exchange, and answers once the exchange has confirmed "
+                    "every cancel. --reducing latches REDUCING instead of HALTED: after the "
+                    "cancel only quote sides that reduce a position go out. It stays latched "
+                    "until `mmgw kill --reset`. Runs with the risk token of "
                     "RUN_DIR/control.tokens unless --token is given.")
     kill.add_argument("--run-dir", type=Path, default=Path("run"))
     kill.add_argument("--scope", default="all")
     kill.add_argument("--reason", required=True)
     kill.add_argument("--reset", action="store_true", help="release the switch instead")
+    kill.add_argument("--reducing", action="store_true",
+                      help="latch REDUCING (only risk-reducing quote sides) instead of HALTED")
     kill.add_argument("--token", default=None)
     kill.add_argument("--json", action="store_true")
     kill.set_defaults(handler=_kill)
@@ -350,7 +354,8 @@ def _up(args: argparse.Namespace) -> int:
     from gateway.launcher import up  # noqa: PLC0415
 
     started = up(args.run_dir, seed=args.seed, speed=args.speed, start=args.from_time,
-                 day=f"{args.day:%Y-%m-%d}" if args.day else None, requote_s=args.requote_s)
+                 day=f"{args.day:%Y-%m-%d}" if args.day else None, requote_s=args.requote_s,
+                 config_dir=args.config_dir)
     for name, proc in started.items():
         print(f"{name:<10} pid {proc['pid']:<8} log {proc['log']}")
     print(f"up: mmgw status --run-dir {args.run_dir}; mmgw down --run-dir {args.run_dir}")
@@ -412,11 +417,13 @@ def _kill(args: argparse.Namespace) -> int:
     if not sock.exists():
         raise CliError(f"--run-dir: no gateway control socket in {args.run_dir}")
     token = args.token or token_for(args.run_dir, "risk")
-    body = (KillReset if args.reset else Kill)(scope=args.scope, reason=args.reason)
+    body = (KillReset(scope=args.scope, reason=args.reason) if args.reset else
+            Kill(scope=args.scope, reason=args.reason,
+                 state="REDUCING" if args.reducing else "HALTED"))
     response = request(sock, token, body, timeout_s=10)
     if args.json:
-        print(json.dumps({"ok": response.ok, "actor": response.actor,
-                          "result": response.result, "error": response.error}, indent=2))
+        print(json.dumps({"ok": response.ok, "actor": response.actor, "error": response.error}
+                         | (response.result or {}), indent=2))
     elif response.ok:
         print(f"{'released' if args.reset else 'killed'} {args.scope} as {response.actor}: "
               f"{response.result}")

@@ -19,7 +19,7 @@ import msgspec
 import structlog
 
 from core.clock import Clock
-from core.enums import ExecType, InstrumentKind, QuoteStatusCode, ScopeKind, Side
+from core.enums import ExecType, InstrumentKind, Phase, QuoteStatusCode, ScopeKind, Side
 from core.events import (
     DECODER,
     ENCODER,
@@ -270,9 +270,11 @@ class Gateway:
                     self.risk.order_gone(event.client_id)
 
     def _protect(self, fill: ExecutionReport) -> None:
-        """Market-maker protection: count the fill of our quote; a trip pulls the product's
-        quotes and latches it until someone resets it."""
+        """Market-maker protection: count the fill of our quote in continuous trading; a trip
+        pulls the product's quotes and latches it until someone resets it."""
         inst = self.instruments[fill.instrument_id]
+        if self.desk.market.phase(inst) is not Phase.CONTINUOUS:
+            return  # an auction's uncross fills every crossing quote at once, by design
         delta, vega = self._greeks_per_unit(inst)
         signed = fill.last_qty if fill.side is Side.BUY else -fill.last_qty
         why = self.mmp.on_fill(inst.product, fill.ts_event, fill.last_qty, signed * delta,

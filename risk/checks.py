@@ -145,8 +145,10 @@ class PreTrade:
         quote was built around (NaN: none) from market data of `theo_ns`; the last trade is
         a reference while younger than the configured window; `send_ns` (default `now_ns`)
         the link's time the throttle counts in."""
-        refusal = self._quote(quote, now_ns, theo_ticks, theo_ns, last_px_ticks, last_ns,
-                              now_ns if send_ns is None else send_ns)
+        return self._count(self._quote(quote, now_ns, theo_ticks, theo_ns, last_px_ticks,
+                                       last_ns, now_ns if send_ns is None else send_ns))
+
+    def _count(self, refusal: Refusal | None) -> Refusal | None:
         if refusal is not None:
             self.refused[refusal.check] = self.refused.get(refusal.check, 0) + 1
         else:
@@ -213,14 +215,9 @@ class PreTrade:
                     send_ns: int | None = None) -> Refusal | None:
         """An order (a hedge): the quote's checks, and it must not leave the underlying's
         delta further from zero than it found it (no directional order leaves the account)."""
-        refusal = self._order(order, now_ns, theo_ticks, theo_ns, last_px_ticks, last_ns,
-                              delta_before, delta_per_lot,
-                              now_ns if send_ns is None else send_ns)
-        if refusal is not None:
-            self.refused[refusal.check] = self.refused.get(refusal.check, 0) + 1
-        else:
-            self.passed += 1
-        return refusal
+        return self._count(self._order(order, now_ns, theo_ticks, theo_ns, last_px_ticks,
+                                       last_ns, delta_before, delta_per_lot,
+                                       now_ns if send_ns is None else send_ns))
 
     def _order(self, o: NewOrder, now_ns: int, theo: float, theo_ns: int, last: int | None,
                last_ns: int, delta_before: float, delta_per_lot: float, send_ns: int

@@ -43,6 +43,7 @@ TRANSITIONS: dict[tuple[KillState, KillAction], KillState] = {
     (S.HALTED, A.RESET): S.ACTIVE,
 }
 STRENGTH = {S.ACTIVE: 0, S.REDUCING: 1, S.HALTED: 2}
+RANK = {"mmp": 0, "trader": 1, "risk": 2}  # a higher role's latch takes over a lower one's
 
 
 class InvalidKillMove(ValueError):
@@ -111,7 +112,7 @@ class KillSwitch:
             raise PermissionError(f"{action}: not allowed to the {role} role")
         if new is KillState.ACTIVE:
             del self.latches[scope_text]
-        elif latch is not None and new is latch.state:
+        elif latch is not None and new is latch.state and RANK[role] <= RANK[latch.role]:
             pass  # latched again: the first latch's actor and reason stand
         else:
             self.latches[scope_text] = Latch(new, actor, role, reason)

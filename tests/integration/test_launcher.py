@@ -75,7 +75,7 @@ def test_kill_empties_the_exchange_and_stays_latched_until_released(run):
     killed = json.loads(mmgw("kill", "--run-dir", str(run), "--scope", "all",
                              "--reason", "drill", "--json").stdout)
     assert killed["ok"] and killed["actor"] == "risk"
-    result = killed["result"]
+    result = killed
     assert result["state"] == "HALTED" and result["cancelled"] > 0
     # every cancel confirmed by the exchange before the answer, blocking at once
     assert result["unconfirmed"] == 0 and result["blocked_ms"] < result["confirmed_ms"] < 5000
@@ -93,7 +93,7 @@ def test_kill_empties_the_exchange_and_stays_latched_until_released(run):
 def test_a_kill_by_underlying_reaches_its_options_and_nothing_else(run):
     before = wait_for(run, lambda f: bool(f["live_quotes"]["exchange"]))
     killed = json.loads(mmgw("kill", "--run-dir", str(run), "--scope", "underlying:510050",
-                             "--reason", "510050 halted", "--json").stdout)["result"]
+                             "--reason", "510050 halted", "--json").stdout)
     assert killed["unconfirmed"] == 0 and 0 < killed["cancelled"] <= 72  # the 510050 chain
     figures = status(run)
     assert figures["kill"] == {"underlying:510050": "HALTED"}

@@ -109,3 +109,12 @@ def test_restore_replays_moves_without_checks():
     (30, (None, 0, 1010, 10)), (5, (None, 0, 1010, 5)), (-7, (990, 7, None, 0)), (0, None)])
 def test_reducing_keeps_only_the_side_toward_flat(position, expected):
     assert reducing_side(position, (990, 10), (1010, 10)) == expected
+
+
+def test_a_risk_halt_takes_over_a_protection_latch():
+    ks = switch()
+    ks.move("product:510050", KillAction.HALT, "mmp", "mmp", "fills")
+    ks.move("product:510050", KillAction.HALT, "rita", "risk", "limits")
+    assert ks.latches["product:510050"].role == "risk"
+    with pytest.raises(PermissionError, match="killed by risk staff"):
+        ks.move("product:510050", KillAction.RESET, "tina", "trader", "mine")
