@@ -28,7 +28,7 @@ import msgspec
 from core.enums import CallPut, InstrumentKind, Side
 from core.events import NewOrder, Quote
 from core.instruments import Instrument
-from risk.limits import ProductLimits, RiskConfig
+from risk.limits import Margin, ProductLimits, RiskConfig
 
 NS_PER_S = 1_000_000_000
 
@@ -513,18 +513,26 @@ class PreTrade:
 def _short_margin(inst: Instrument, by_id: dict[str, Instrument], config: RiskConfig) -> float:
     """Yuan of margin one lot short needs (futures: either way), at the previous settlement
     and the underlying's previous close, as the exchanges compute the opening margin."""
-    m = config.margin
-    tick = float(inst.tick)
+    if inst.kind is InstrumentKind.OPTION and inst.strike is not None:
+        under = by_id.get(inst.underlying or "")
+        if under is None:
+            return math.inf  # no underlying: no margin figure, so no short allowed
+        return margin_per_lot(inst, inst.prev_close_ticks * float(inst.tick),
+                              under.prev_close_ticks * float(under.tick), config.margin)
+    return margin_per_lot(inst, inst.prev_close_ticks * float(inst.tick), 0.0, config.margin)
+
+
+def margin_per_lot(inst: Instrument, settle: float, spot: float, m: Margin) -> float:
+    """Yuan of margin one lot short needs (futures: either way) at the contract's price
+    `settle` and the underlying's `spot` (yuan): with the previous settlement and close, the
+    opening margin; with today's, the maintenance margin (RULES.md 5; ZCE at the futures
+    rate, options on futures at the futures margin less half the out-of-the-money amount)."""
     if inst.kind is InstrumentKind.FUTURE:
-        return m.future_rate * inst.prev_close_ticks * tick * inst.multiplier
+        return m.future_rate * settle * inst.multiplier
     if inst.kind is not InstrumentKind.OPTION or inst.strike is None:
         return 0.0
-    under = by_id.get(inst.underlying or "")
-    if under is None:
-        return math.inf  # no underlying: no margin figure, so no short allowed
-    s = under.prev_close_ticks * float(under.tick)
+    s = spot
     k = float(inst.strike)
-    settle = inst.prev_close_ticks * tick
     call = inst.call_put is CallPut.CALL
     otm = max(k - s, 0.0) if call else max(s - k, 0.0)
     if inst.underlying_kind is InstrumentKind.FUTURE:
