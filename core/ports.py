@@ -42,6 +42,10 @@ class ExchangeLink(Protocol):
         """Queue `command` for the exchange."""
         ...
 
+    def submit_urgent(self, command: Command) -> None:
+        """Send `command` now, from any thread (a kill's cancels while the loop is stuck)."""
+        ...
+
 
 class JournalSink(Protocol):
     """Where every event and command is appended for audit."""

@@ -21,7 +21,7 @@ from typing import Any
 import msgspec
 
 from core.events import ENCODER as EVENT_ENCODER
-from core.events import Event
+from core.events import Command, Event
 
 FRAME = struct.Struct(">I")
 MAX_FRAME = 1 << 20
@@ -73,7 +73,46 @@ class Subscribe(_Body, frozen=True, kw_only=True):
     pass
 
 
-Body = Status | SetParams | QuoteEnable | QuoteDisable | SwitchModel | Kill | KillReset | Subscribe
+class Heartbeat(_Body, frozen=True, kw_only=True):
+    """The department risk process is alive; `summary` is its latest reading in brief.
+    Not journaled (one a second); the gateway stops quoting when they stop coming."""
+
+    summary: dict[str, Any] = {}
+
+
+class RiskAlert(_Body, frozen=True, kw_only=True):
+    """A level the department process watches was breached (or, `cleared`, no longer is).
+    With a `measure`, the gateway raises a prompt that an authorised user confirms."""
+
+    key: str
+    kind: str
+    scope: str
+    value: float
+    limit: float
+    message: str
+    products: list[str] = []
+    measure: str | None = None
+    factor: float = 2.0
+    cleared: bool = False
+
+
+class Confirm(_Body, frozen=True, kw_only=True):
+    """Run the preset measure of a pending prompt."""
+
+    prompt: str
+    reason: str
+
+
+class Dismiss(_Body, frozen=True, kw_only=True):
+    """Close a pending prompt without running its measure."""
+
+    prompt: str
+    reason: str
+
+
+Body = (Status | SetParams | QuoteEnable | QuoteDisable | SwitchModel | Kill | KillReset
+        | Subscribe | Heartbeat | RiskAlert | Confirm | Dismiss)
+UNJOURNALED = (Heartbeat,)
 
 
 class Request(msgspec.Struct, frozen=True, kw_only=True):
@@ -91,7 +130,8 @@ class Response(msgspec.Struct, frozen=True, kw_only=True):
 PERMISSIONS: dict[str, frozenset[type]] = {
     "trader": frozenset({Status, SetParams, QuoteEnable, QuoteDisable, SwitchModel, Kill,
                          KillReset, Subscribe}),
-    "risk": frozenset({Status, Kill, KillReset, Subscribe, QuoteDisable}),
+    "risk": frozenset({Status, Kill, KillReset, Subscribe, QuoteDisable, Heartbeat, RiskAlert,
+                       Confirm, Dismiss}),
     "ops": frozenset({Status, Subscribe}),
     "auditor": frozenset({Status, Subscribe}),
 }
@@ -133,6 +173,9 @@ def load_tokens(path: Path) -> dict[str, Identity]:
 
 
 Handler = Callable[[Identity, Body], Awaitable[dict[str, Any]]]
+Snapshot = Callable[[], dict[str, Any]]
+"""what a subscriber starts from: taken in the same loop turn the subscription starts in, so
+no event falls between the snapshot and the stream"""
 Audit = Callable[[str, str, bytes, str], None]
 """(kind, actor, payload, outcome): how the server journals each command"""
 
@@ -151,11 +194,13 @@ def _frame(payload: bytes) -> bytes:
 
 class ControlServer:
     def __init__(self, path: Path, tokens: dict[str, Identity], handler: Handler,
-                 audit: Audit, *, queue_limit: int = 10_000) -> None:
+                 audit: Audit, *, queue_limit: int = 10_000,
+                 snapshot: Snapshot | None = None) -> None:
         self.path = path
         self.tokens = tokens
         self.handler = handler
         self.audit = audit
+        self.snapshot = snapshot
         self.queue_limit = queue_limit
         self._subscribers: list[asyncio.Queue] = []
         self._server: asyncio.AbstractServer | None = None
@@ -171,8 +216,9 @@ class ControlServer:
             await self._server.wait_closed()
         self.path.unlink(missing_ok=True)
 
-    def publish(self, event: Event) -> None:
-        """Offer an event to every subscriber; never waits."""
+    def publish(self, event: Event | Command) -> None:
+        """Offer an event (or a command the gateway sent) to every subscriber; never
+        waits."""
         if not self._subscribers:
             return
         frame = _frame(EVENT_ENCODER.encode(event))
@@ -185,54 +231,60 @@ class ControlServer:
 
     async def _serve(self, reader: asyncio.StreamReader,
                      writer: asyncio.StreamWriter) -> None:
+        queue = None
         try:
             while True:
                 try:
                     raw = await _read_frame(reader)
                 except asyncio.IncompleteReadError:
                     return
-                response, subscribe = await self._answer(raw)
+                response, queue = await self._answer(raw)
                 writer.write(_frame(_ENCODER.encode(response)))
                 await writer.drain()
-                if subscribe:
-                    await self._stream(writer)
+                if queue is not None:
+                    await self._stream(writer, queue)
                     return
         except (ConnectionError, ValueError):
             return
         finally:
+            if queue is not None and queue in self._subscribers:
+                self._subscribers.remove(queue)
             writer.close()
 
-    async def _answer(self, raw: bytes) -> tuple[Response, bool]:
+    async def _answer(self, raw: bytes) -> tuple[Response, asyncio.Queue | None]:
         try:
             request = _REQUEST.decode(raw)
         except msgspec.DecodeError as exc:
             self.audit("command", "unknown", raw[:200], f"refused: unreadable request: {exc}")
-            return Response(ok=False, error=f"request: {exc}"), False
+            return Response(ok=False, error=f"request: {exc}"), None
         identity = self.tokens.get(request.token)
         payload = _ENCODER.encode(request.body)
         name = type(request.body).__name__
         if identity is None:
             self.audit("command", "unknown", payload, f"refused: {name}: unknown token")
-            return Response(ok=False, error="token: not recognised"), False
+            return Response(ok=False, error="token: not recognised"), None
         if type(request.body) not in PERMISSIONS[identity.role]:
             self.audit("command", identity.actor, payload,
                        f"refused: {name}: not allowed to the {identity.role} role")
             return Response(ok=False, actor=identity.actor,
-                            error=f"{name}: not allowed to the {identity.role} role"), False
+                            error=f"{name}: not allowed to the {identity.role} role"), None
         if isinstance(request.body, Subscribe):
+            queue: asyncio.Queue = asyncio.Queue()
+            self._subscribers.append(queue)  # with the snapshot, in one turn of the loop
+            start = self.snapshot() if self.snapshot is not None else {}
             self.audit("command", identity.actor, payload, "ok: subscribed")
-            return Response(ok=True, actor=identity.actor, result={"subscribed": True}), True
+            return Response(ok=True, actor=identity.actor,
+                            result={"subscribed": True, "snapshot": start}), queue
         try:
             result = await self.handler(identity, request.body)
         except (ValueError, KeyError, PermissionError) as exc:
             self.audit("command", identity.actor, payload, f"failed: {name}: {exc}")
-            return Response(ok=False, actor=identity.actor, error=f"{name}: {exc}"), False
-        self.audit("command", identity.actor, payload, f"ok: {name}")
-        return Response(ok=True, actor=identity.actor, result=result), False
+            return Response(ok=False, actor=identity.actor, error=f"{name}: {exc}"), None
+        if not isinstance(request.body, UNJOURNALED):
+            self.audit("command", identity.actor, payload, f"ok: {name}")
+        return Response(ok=True, actor=identity.actor, result=result), None
 
-    async def _stream(self, writer: asyncio.StreamWriter) -> None:
-        q: asyncio.Queue = asyncio.Queue()
-        self._subscribers.append(q)
+    async def _stream(self, writer: asyncio.StreamWriter, q: asyncio.Queue) -> None:
         try:
             while (frame := await q.get()) is not None:
                 writer.write(frame)

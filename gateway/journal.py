@@ -124,6 +124,7 @@ class Journal:
         self._since_checkpoint = 0
         self._closed = threading.Event()
         self._file_lock = threading.Lock()
+        self._chain_lock = threading.Lock()
         self._thread = threading.Thread(target=self._write, name="journal-writer", daemon=True)
         self._thread.start()
 
@@ -133,12 +134,15 @@ class Journal:
 
     def append(self, kind: str, actor: str, payload: bytes, *, ts_ns: int,
                outcome: str = "") -> int:
-        """Chain and queue one record; returns its sequence number. Never touches the disk."""
-        self.seq += 1
-        digest = record_hash(self.head, self.seq, ts_ns, kind, actor, outcome, payload)
-        self._queue.put((self.seq, ts_ns, kind, actor, outcome, payload, self.head, digest))
-        self.head = digest
-        return self.seq
+        """Chain and queue one record; returns its sequence number. Never touches the disk.
+        Safe from any thread (the kill line journals while the loop may be stuck)."""
+        with self._chain_lock:
+            self.seq += 1
+            digest = record_hash(self.head, self.seq, ts_ns, kind, actor, outcome, payload)
+            self._queue.put((self.seq, ts_ns, kind, actor, outcome, payload, self.head,
+                             digest))
+            self.head = digest
+            return self.seq
 
     def flush(self, timeout_s: float = 30.0) -> None:
         """Wait until everything appended so far is committed (or the writer failed)."""

@@ -10,6 +10,10 @@ starts clean once the link is back). Kill switches block and cancel by scope unt
 
 import asyncio
 import collections
+import itertools
+import math
+import os
+import threading
 import time
 from datetime import timezone
 from pathlib import Path
@@ -19,7 +23,15 @@ import msgspec
 import structlog
 
 from core.clock import Clock
-from core.enums import ExecType, InstrumentKind, Phase, QuoteStatusCode, ScopeKind, Side
+from core.enums import (
+    ExecType,
+    InstrumentKind,
+    Phase,
+    QuoteStatusCode,
+    ScopeKind,
+    Side,
+    TimeInForce,
+)
 from core.events import (
     DECODER,
     ENCODER,
@@ -28,6 +40,7 @@ from core.events import (
     LinkStatus,
     MarketData,
     MassCancel,
+    NewOrder,
     Quote,
     QuoteStatus,
     Rfq,
@@ -37,12 +50,16 @@ from core.instruments import Instrument
 from core.ports import ExchangeLink, LinkState
 from gateway.control import (
     Body,
+    Confirm,
     ControlServer,
+    Dismiss,
+    Heartbeat,
     Identity,
     Kill,
     KillReset,
     QuoteDisable,
     QuoteEnable,
+    RiskAlert,
     SetParams,
     Status,
     SwitchModel,
@@ -51,6 +68,7 @@ from gateway.control import (
 from gateway.desk import Desk, ProductSetup
 from gateway.export import EVENT, INSTRUMENT
 from gateway.journal import Journal, records
+from gateway.killline import ENGINE_ANSWER_S, KillLine
 from gateway.oms import InvalidTransition, Oms, State
 from quoting.engine import QuoteModel
 from quoting.gate import NO_PRICE, Accept, Decision, Exemption, Reject, Rule
@@ -70,6 +88,8 @@ CONTROL_BODY = msgspec.msgpack.Decoder(Body)
 
 
 KILL_CONFIRM_S = 5.0  # how long a kill waits for the exchange to confirm its cancels
+PROMPT = "prompt"  # the journal's kind for prompts raised, confirmed, dismissed or cleared
+HANG_FILE = "hang-engine"  # fault injection: with MMGW_FAULT_HANG_S set, the engine blocks
 LIVE_STATES = (State.PENDING_NEW, State.LIVE, State.PARTIALLY_FILLED, State.PENDING_REPLACE,
                State.PENDING_CANCEL)
 
@@ -119,6 +139,18 @@ class Gateway:
         self.desk = Desk(instruments, setups, offset, start)
         self.oms = Oms()
         self.risk = PreTrade(risk, instruments)
+        self.limits = risk
+        self.opening = {i.instrument_id: lim.opening_inventory for i in instruments
+                        if (lim := risk.products.get(i.product)) is not None}
+        self.cash: dict[str, float] = {}  # per contract: minus what the day's fills paid
+        # the department risk process: once heard, its silence stops quoting
+        self.department_heard: float | None = None
+        self.department_summary: dict[str, Any] = {}
+        self.silence_s = risk.department.silence_s
+        self.prompts: dict[str, dict[str, Any]] = {}  # id -> prompt (pending and closed)
+        self._kill_lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._hang_s = float(os.environ.get("MMGW_FAULT_HANG_S", "0") or 0)
         self.mmp = MarketMakerProtection(dict(risk.protection))
         self._row = {i.instrument_id: n for insts in self.desk.contracts.values()
                      for n, i in enumerate(insts)}
@@ -146,7 +178,7 @@ class Gateway:
         self.link_state = LinkState.DOWN
         self.counts: dict[str, int] = {"sent": 0, "accepted": 0, "rejected": 0, "fills": 0,
                                        "rfqs": 0, "rfq_answers": 0}
-        self._ids = 0
+        self._next_id = itertools.count(1).__next__  # atomic: the kill line's thread too
         # ids are unique across restarts whatever the journal kept: a process's ids carry its
         # start (milliseconds since the epoch, base 36) before their number
         self._incarnation = _base36(time.time_ns() // 1_000_000)
@@ -174,7 +206,9 @@ class Gateway:
                                           {r["product"] for r in governed})
         self.control = ControlServer(run_dir / "control.sock",
                                      load_tokens(run_dir / "control.tokens"), self.command,
-                                     self._audit)
+                                     self._audit, snapshot=self.snapshot)
+        self.kill_line = KillLine(run_dir / "kill.sock", self.control.tokens,
+                                  self._kill_from_line, self._audit)
         traders = {i.actor: i.products for i in self.control.tokens.values()
                    if i.role == "trader"}
         self.kills = KillSwitch(self.instruments, account, traders)
@@ -258,6 +292,13 @@ class Gateway:
             case ExecutionReport():
                 if self.oms.on_execution(event) and event.exec_type is ExecType.TRADE:
                     self.counts["fills"] += 1
+                    inst = self.instruments.get(event.instrument_id)
+                    if inst is not None:
+                        paid = (event.last_qty * event.last_px_ticks * float(inst.tick)
+                                * inst.multiplier)
+                        self.cash[inst.instrument_id] = (
+                            self.cash.get(inst.instrument_id, 0.0)
+                            + (-paid if event.side is Side.BUY else paid))
                     self.risk.on_fill(event.instrument_id, event.client_id, event.side,
                                       event.last_qty, event.last_px_ticks,
                                       is_quote=event.is_quote)
@@ -381,6 +422,9 @@ class Gateway:
                         if scope.startswith("product:"):
                             self.mmp.reset(scope.removeprefix("product:"))
                 replayed["kills"] += 1
+            elif row.kind == PROMPT:
+                prompt = msgspec.json.decode(row.payload)
+                self.prompts[prompt["id"]] = prompt
         if replayed["events"] or replayed["commands"]:
             self.journal.append("recovery", "gateway", msgspec.json.encode(replayed),
                                 ts_ns=self.clock.now_ns(),
@@ -406,11 +450,15 @@ class Gateway:
     # ---- the quoting loop --------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
+        self._loop = asyncio.get_running_loop()
         await self.control.start()
+        self.kill_line.start()
         await self.link.start(self.on_event)
         try:
             while not stop.is_set():
                 self._check()
+                if self._hang_s and (self.run_dir / HANG_FILE).exists():
+                    self._hang()
                 if self.stopped_because is None:
                     sent = self.counts["sent"]
                     # woken: only what moved; the timer: every product
@@ -436,9 +484,17 @@ class Gateway:
                 self._mass_cancel(Scope(kind=ScopeKind.ALL), "gateway stopping")
                 await asyncio.sleep(0.2)
             await self.link.stop()
+            self.kill_line.stop()
             await self.control.stop()
             self.journal.close(ts_ns=self.clock.now_ns())
             self.write_status()
+
+    def _hang(self) -> None:
+        """Fault injection for the tests: the engine blocks the event loop, as a pricing
+        routine that never returns would."""
+        (self.run_dir / HANG_FILE).unlink(missing_ok=True)
+        log.warning("engine_hung_on_purpose", seconds=self._hang_s)
+        time.sleep(self._hang_s)
 
     def _check(self) -> None:
         if not self.journal.healthy:
@@ -446,6 +502,10 @@ class Gateway:
             return
         if self.fault is not None:
             self._stop(self.fault)
+            return
+        if (self.department_heard is not None
+                and (silent := time.monotonic() - self.department_heard) > self.silence_s):
+            self._stop(f"the department risk process is silent ({silent:.0f} s)")
             return
         if self.link_state is LinkState.UP and self.stopped_because is not None:
             if self._dirty_after_loss:
@@ -502,9 +562,9 @@ class Gateway:
                 self._send_quote(inst, wanted, theo)
 
     def _new_quote(self, inst: Instrument, wanted: tuple, rfq_id: str | None = None) -> Quote:
-        self._ids += 1
         now = self.clock.now_ns()
-        return Quote(ts_event=now, ts_init=now, quote_id=f"G{self._incarnation}.{self._ids}",
+        return Quote(ts_event=now, ts_init=now,
+                     quote_id=f"G{self._incarnation}.{self._next_id()}",
                      instrument_id=inst.instrument_id, account=self.account,
                      bid_px_ticks=wanted[0], bid_qty=wanted[1], ask_px_ticks=wanted[2],
                      ask_qty=wanted[3], rfq_id=rfq_id)
@@ -534,6 +594,7 @@ class Gateway:
                             outcome=outcome)
         self.oms.quote_sent(quote.quote_id, quote.instrument_id)
         self.link.submit(quote)
+        self.control.publish(quote)
         self.sent[quote.instrument_id] = (quote.bid_px_ticks, quote.bid_qty,
                                           quote.ask_px_ticks, quote.ask_qty)
         self.sent_ids[quote.instrument_id] = quote.quote_id
@@ -563,17 +624,25 @@ class Gateway:
             return None, Reject(Rule.PHASE, f"pre-trade {refusal.check}: {refusal.message}")
         return quote, Accept(Exemption(int(result.exemption[i])))
 
-    def _mass_cancel(self, scope: Scope, reason: str) -> None:
-        self._ids += 1
+    def _mass_cancel(self, scope: Scope, reason: str, *, urgent: bool = False) -> None:
+        """Cancel everything live in `scope`; `urgent` writes it to the link now, from
+        whatever thread (a kill), rather than with the loop's next write."""
         now = self.clock.now_ns()
         command = MassCancel(ts_event=now, ts_init=now,
-                             request_id=f"M{self._incarnation}.{self._ids}",
+                             request_id=f"M{self._incarnation}.{self._next_id()}",
                              account=self.account, scope=scope)
         self.journal.append("command", "gateway", ENCODER.encode(command), ts_ns=now,
                             outcome=f"sent: {reason}")
         if self.link_state is LinkState.UP:
-            self.link.submit(command)
+            if urgent:
+                self.link.submit_urgent(command)
+            else:
+                self.link.submit(command)
         self._forget_sent(scope)
+        if not urgent:
+            self.control.publish(command)
+        elif self._loop is not None:  # the subscribers' queues belong to the loop
+            self._loop.call_soon_threadsafe(self.control.publish, command)
 
     def _forget_sent(self, scope: Scope) -> None:
         for contract in list(self.sent):
@@ -582,7 +651,7 @@ class Gateway:
 
     def _live_in(self, scope: Scope) -> list[str]:
         """The quotes live at the exchange in `scope`, as the OMS knows them."""
-        return [q.key for q in self.oms.quotes.values()
+        return [q.key for q in list(self.oms.quotes.values())  # a copy: the kill line's thread
                 if q.state in LIVE_STATES and _covers(scope, self.instruments[q.instrument_id])]
 
     async def _confirmed(self, scope: Scope, timeout_s: float) -> int:
@@ -628,29 +697,211 @@ class Gateway:
                 self._quoter(body.product).switch(QuoteModel(body.model))
                 return {"product": body.product, "model": body.model}
             case Kill():
-                scope = parse_scope(body.scope)
-                action = {"HALTED": KillAction.HALT, "REDUCING": KillAction.REDUCE}.get(
-                    body.state)
-                if action is None:
-                    raise ValueError(f"state: {body.state!r} is not HALTED or REDUCING")
-                started = time.perf_counter()
-                state = self.kills.move(body.scope, action, identity.actor, identity.role,
-                                        body.reason)
-                blocked_ms = (time.perf_counter() - started) * 1e3  # no new quote from here
-                live = self._live_in(scope)
-                self._mass_cancel(scope, f"kill by {identity.actor}: {body.reason}")
-                left = await self._confirmed(scope, KILL_CONFIRM_S)
-                return {"scope": body.scope, "state": str(state), "cancelled": len(live),
-                        "blocked_ms": blocked_ms,
-                        "confirmed_ms": None if left else (time.perf_counter() - started) * 1e3,
-                        "unconfirmed": left}
+                result, started = self.kill_now(identity, body)
+                left = await self._confirmed(parse_scope(body.scope), KILL_CONFIRM_S)
+                return result | {"confirmed_ms": None if left else
+                                 (time.perf_counter() - started) * 1e3, "unconfirmed": left}
             case KillReset():
-                self.kills.move(body.scope, KillAction.RESET, identity.actor, identity.role,
-                                body.reason)
-                if body.scope.startswith("product:"):
-                    self.mmp.reset(body.scope.removeprefix("product:"))
-                return {"scope": body.scope, "state": "ACTIVE"}
+                return self.kill_reset(identity, body)
+            case Heartbeat():
+                self.department_heard = time.monotonic()
+                self.department_summary = dict(body.summary)
+                return {"quoting": self.stopped_because is None}
+            case RiskAlert():
+                return self._risk_alert(identity, body)
+            case Confirm():
+                return self._close_prompt(identity, body.prompt, body.reason, confirm=True)
+            case Dismiss():
+                return self._close_prompt(identity, body.prompt, body.reason, confirm=False)
         raise ValueError(f"{type(body).__name__}: not handled")
+
+    # ---- the kill switch ---------------------------------------------------------------------
+
+    def kill_now(self, identity: Identity, body: Kill) -> tuple[dict[str, Any], float]:
+        """Block the scope, then write the mass cancel to the link: from the loop or from the
+        kill line's thread. Returns the answer so far and when the kill started."""
+        scope = parse_scope(body.scope)
+        action = {"HALTED": KillAction.HALT, "REDUCING": KillAction.REDUCE}.get(body.state)
+        if action is None:
+            raise ValueError(f"state: {body.state!r} is not HALTED or REDUCING")
+        with self._kill_lock:
+            started = time.perf_counter()
+            state = self.kills.move(body.scope, action, identity.actor, identity.role,
+                                    body.reason)
+            blocked_ms = (time.perf_counter() - started) * 1e3  # no new quote from here
+            live = self._live_in(scope)
+            self._mass_cancel(scope, f"kill by {identity.actor}: {body.reason}", urgent=True)
+        return {"scope": body.scope, "state": str(state), "cancelled": len(live),
+                "blocked_ms": blocked_ms}, started
+
+    def kill_reset(self, identity: Identity, body: KillReset) -> dict[str, Any]:
+        with self._kill_lock:
+            self.kills.move(body.scope, KillAction.RESET, identity.actor, identity.role,
+                            body.reason)
+            if body.scope.startswith("product:"):
+                self.mmp.reset(body.scope.removeprefix("product:"))
+        return {"scope": body.scope, "state": "ACTIVE"}
+
+    def _kill_from_line(self, identity: Identity, body: Kill | KillReset) -> dict[str, Any]:
+        """The kill line's thread: the kill itself here; the confirmation from the loop, if
+        it answers."""
+        if isinstance(body, KillReset):
+            return self.kill_reset(identity, body)
+        result, started = self.kill_now(identity, body)
+        loop = self._loop
+        if loop is None:
+            return result | {"confirmed_ms": None, "unconfirmed": result["cancelled"],
+                             "engine": "not started"}
+        try:
+            asyncio.run_coroutine_threadsafe(asyncio.sleep(0), loop).result(ENGINE_ANSWER_S)
+        except TimeoutError:
+            log.error("kill_with_engine_stuck", scope=body.scope)
+            return result | {"confirmed_ms": None, "unconfirmed": result["cancelled"],
+                             "engine": "not answering: the mass cancel is at the exchange; "
+                                       "confirmation waits for the engine"}
+        left = asyncio.run_coroutine_threadsafe(
+            self._confirmed(parse_scope(body.scope), KILL_CONFIRM_S), loop).result(
+                KILL_CONFIRM_S + 1)
+        return result | {"confirmed_ms": None if left else
+                         (time.perf_counter() - started) * 1e3, "unconfirmed": left}
+
+    # ---- prompts and measures ----------------------------------------------------------------
+
+    def _risk_alert(self, identity: Identity, alert: RiskAlert) -> dict[str, Any]:
+        """An alert of the department process: journaled; with a measure, a prompt waits for
+        an authorised confirmation; a cleared alert closes its pending prompt."""
+        now = self.clock.now_ns()
+        if alert.cleared:
+            closed = [p for p in self.prompts.values()
+                      if p["key"] == alert.key and p["state"] == "pending"]
+            for prompt in closed:
+                self._prompt_state(prompt, "cleared", identity.actor, "the level is met again")
+            return {"cleared": [p["id"] for p in closed]}
+        if alert.measure is None:
+            return {"prompt": None}
+        pending = next((p for p in self.prompts.values()
+                        if p["key"] == alert.key and p["state"] == "pending"), None)
+        if pending is not None:
+            return {"prompt": pending["id"]}
+        prompt = {"id": f"P{len(self.prompts) + 1}", "key": alert.key, "kind": alert.kind,
+                  "scope": alert.scope, "value": alert.value, "limit": alert.limit,
+                  "message": alert.message, "products": list(alert.products),
+                  "measure": alert.measure, "factor": alert.factor, "raised_by": identity.actor,
+                  "raised_ns": now, "state": "pending", "closed_by": None, "outcome": None}
+        self.prompts[prompt["id"]] = prompt
+        self.journal.append(PROMPT, identity.actor, msgspec.json.encode(prompt), ts_ns=now,
+                            outcome=f"raised: {prompt['id']}: {alert.measure} on "
+                                    f"{alert.scope}: {alert.message}")
+        log.warning("risk_prompt", prompt=prompt["id"], measure=alert.measure,
+                    message=alert.message)
+        return {"prompt": prompt["id"]}
+
+    def _prompt_state(self, prompt: dict[str, Any], state: str, actor: str, outcome: str
+                      ) -> None:
+        prompt.update(state=state, closed_by=actor, outcome=outcome)
+        self.journal.append(PROMPT, actor, msgspec.json.encode(prompt),
+                            ts_ns=self.clock.now_ns(), outcome=f"{state}: {prompt['id']}: "
+                                                               f"{outcome}")
+
+    def _close_prompt(self, identity: Identity, prompt_id: str, reason: str, *,
+                      confirm: bool) -> dict[str, Any]:
+        prompt = self.prompts.get(prompt_id)
+        if prompt is None:
+            raise KeyError(f"prompt: {prompt_id!r} is not known")
+        if prompt["state"] != "pending":
+            raise ValueError(f"prompt: {prompt_id} is {prompt['state']} already")
+        if not confirm:
+            self._prompt_state(prompt, "dismissed", identity.actor, reason)
+            return {"prompt": prompt_id, "state": "dismissed"}
+        outcome = self._measure(identity, prompt, reason)
+        self._prompt_state(prompt, "confirmed", identity.actor, f"{reason}: {outcome}")
+        return {"prompt": prompt_id, "state": "confirmed", "measure": prompt["measure"],
+                "outcome": outcome}
+
+    def _measure(self, identity: Identity, prompt: dict[str, Any], reason: str) -> str:
+        """The preset measure of a confirmed prompt, on the prompt's products."""
+        products = [p for p in prompt["products"] if p in self.desk.quoters]
+        factor = float(prompt["factor"])
+        match prompt["measure"]:
+            case "widen":
+                for product in products:
+                    self.desk.quoters[product].scale(width=factor)
+                return f"widened {', '.join(products)} x{factor:g}"
+            case "reduce_size":
+                for product in products:
+                    self.desk.quoters[product].scale(size=1 / factor)
+                return f"sizes of {', '.join(products)} /{factor:g}"
+            case "pull":
+                why = f"prompt {prompt['id']} confirmed: {reason}"
+                for product in products:
+                    self.kill_now(identity, Kill(scope=f"product:{product}", reason=why))
+                return f"pulled and halted {', '.join(products)}"
+            case "hedge":
+                return self._hedge(prompt)
+        raise ValueError(f"measure: {prompt['measure']!r} is not one the gateway runs")
+
+    def delta_of(self, group: str) -> float:
+        """The gateway's own delta on an underlying (units): the options by the quoter's
+        valuation, the underlying and its opening inventory one for one."""
+        total = 0.0
+        for inst in self.instruments.values():
+            if (inst.underlying or inst.instrument_id) != group:
+                continue
+            held = self.risk.position(inst.instrument_id) + self.opening.get(
+                inst.instrument_id, 0)
+            if held:
+                total += held * self._greeks_per_unit(inst)[0]
+        return total
+
+    def _hedge(self, prompt: dict[str, Any]) -> str:
+        """An IOC order in the underlying at the touch that brings its delta toward zero,
+        through the pre-trade checks (which refuse any order that adds direction)."""
+        scope = prompt["scope"]
+        groups = ([scope.removeprefix("underlying:")] if scope.startswith("underlying:")
+                  else sorted({i.underlying for i in self.instruments.values()
+                               if i.is_option and i.underlying}))
+        done = []
+        for group in groups:
+            inst = self.instruments.get(group)
+            if inst is None:
+                raise ValueError(f"hedge: the underlying {group} is not an instrument here")
+            delta = self.delta_of(group)
+            per_lot = float(inst.multiplier * inst.lot)
+            lots = math.floor(abs(delta) / per_lot)
+            qty = min(lots * inst.lot, self.limits.products[inst.product].max_order_qty
+                      if inst.product in self.limits.products else 0)
+            if qty <= 0:
+                done.append(f"{group}: delta {delta:+.0f}, under a lot: nothing to do")
+                continue
+            side = Side.SELL if delta > 0 else Side.BUY
+            md = self.desk.market.book.get(group)
+            touch = (md.bids if side is Side.SELL else md.asks) if md is not None else ()
+            if not touch:
+                raise ValueError(f"hedge: {group} has no {'bid' if side is Side.SELL else 'ask'}"
+                                 f" to trade with")
+            now = self.clock.now_ns()
+            order = NewOrder(ts_event=now, ts_init=now,
+                             client_id=f"H{self._incarnation}.{self._next_id()}",
+                             instrument_id=group, account=self.account, side=side,
+                             px_ticks=touch[0][0], qty=qty, tif=TimeInForce.IOC)
+            market = self.desk.market
+            theo = market.price(group)
+            refusal = self.risk.check_order(
+                order, market.now_ns, theo_ticks=(theo or math.nan) / float(inst.tick),
+                theo_ns=market.reference_ns(inst), last_px_ticks=md.last_px_ticks if md else None,
+                last_ns=market.trade_ns.get(group, 0), delta_before=delta,
+                delta_per_lot=float(inst.multiplier), send_ns=time.monotonic_ns())
+            if refusal is not None:
+                self.journal.append("pretrade", "risk", ENCODER.encode(order), ts_ns=now,
+                                    outcome=f"refused: {refusal.check}: {refusal.message}")
+                raise ValueError(f"hedge refused: {refusal.check}: {refusal.message}")
+            self.journal.append("command", "engine", ENCODER.encode(order), ts_ns=now,
+                                outcome=f"sent: hedge for prompt {prompt['id']}")
+            self.oms.order_sent(order.client_id, group)
+            self.link.submit(order)
+            self.control.publish(order)
+            done.append(f"{group}: {side} {qty} at {touch[0][0]} (delta {delta:+.0f})")
+        return "; ".join(done)
 
     def _quoter(self, product: str):
         quoter = self.desk.quoters.get(product)
@@ -684,6 +935,11 @@ class Gateway:
             "pretrade": {"passed": self.risk.passed, "refused": dict(self.risk.refused),
                          "usage": self.risk.usage()},
             "mmp_tripped": dict(self.mmp.tripped),
+            "department": {
+                "heard_s_ago": None if self.department_heard is None
+                else round(time.monotonic() - self.department_heard, 2),
+                "silence_s": self.silence_s, "summary": self.department_summary},
+            "prompts": [p for p in self.prompts.values() if p["state"] == "pending"],
             "counts": dict(self.counts) | {"duplicate_fills": self.oms.duplicates},
             "gate_refusals": {p: r for p, r in self.gate_refusals.items() if r},
             "gate_refused_total": dict(self.gate_refused_total),
@@ -693,6 +949,16 @@ class Gateway:
             "positions": {k: v for k, v in self.oms.positions.items() if v},
             "meters": self.meter_readings(),
         }
+
+    def snapshot(self) -> dict[str, Any]:
+        """What a subscriber (the department process) starts from: positions, the day's
+        cash per contract and the book as the gateway last saw it."""
+        return {"positions": dict(self.oms.positions), "cash": dict(self.cash),
+                "books": {iid: [md.bids[0][0] if md.bids else None,
+                                md.asks[0][0] if md.asks else None, md.last_px_ticks,
+                                md.volume]
+                          for iid, md in self.desk.market.book.items()},
+                "now_ns": self.desk.market.now_ns}
 
     def write_status(self) -> None:
         path = self.run_dir / "gateway.status.json"

@@ -124,6 +124,16 @@ class ProductQuoter:
                 raise ValueError(f"{name}: {value} must be a positive whole number")
             getattr(self.params, name)[rows] = value
 
+    def scale(self, *, width: float = 1.0, size: float = 1.0) -> None:
+        """A measure on the whole product: every contract's width in ticks times `width`
+        (rounded up), its size times `size` (rounded down, at least one lot). The gate still
+        judges each quote against the rule pack, so a measure never breaks an obligation: a
+        contract whose width or size it pushes past the rules is not quoted."""
+        if width <= 0 or size <= 0:
+            raise ValueError(f"scale: width {width} and size {size} must be positive")
+        self.params.width_ticks[:] = np.ceil(self.params.width_ticks * width - 1e-9)
+        self.params.size[:] = np.maximum(np.floor(self.params.size * size + 1e-9), 1)
+
     def enable(self, contracts: list[str] | None = None) -> None:
         self.params.enabled[self.rows(contracts)] = True
 

@@ -13,6 +13,7 @@ link DOWN or FAILED, and the sink hears it as a LinkStatus: stop quoting.
 """
 
 import asyncio
+import threading
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -81,6 +82,7 @@ class StepFileLink:
         self._state = LinkState.DOWN
         self._sink: EventSink | None = None
         self._writer: StepFileWriter | None = None
+        self._write_lock = threading.Lock()  # submit_urgent writes from another thread
         self._readers: list[StepFileReader] = []
         self._snapshot: SnapshotReader | None = None
         self._inotify: INotify | None = None
@@ -159,20 +161,35 @@ class StepFileLink:
         if self._state is LinkState.FAILED:
             raise RuntimeError("the file link has failed; nothing more is sent")
         kind, body = to_step(command, self.ticks)
-        self._writer.append(kind, body, format_ns(self.clock.now_ns()))
+        with self._write_lock:
+            self._writer.append(kind, body, format_ns(self.clock.now_ns()))
         if self._flush_handle is None and self._loop is not None:
             self._flush_handle = self._loop.call_soon(self._flush)
+
+    def submit_urgent(self, command: Command) -> None:
+        """Write `command` now, with anything queued before it, from any thread: a kill's
+        mass cancel reaches the exchange even while the event loop is stuck."""
+        writer = self._writer
+        if writer is None or self._state is LinkState.FAILED:
+            raise RuntimeError(f"the file link is {self._state}: nothing can be sent")
+        kind, body = to_step(command, self.ticks)
+        with self._write_lock:
+            writer.append(kind, body, format_ns(self.clock.now_ns()))
+            writer.flush()
 
     # ---- internals ---------------------------------------------------------------------------
 
     def _session(self, msg_type: str) -> None:
         assert self._writer is not None
-        self._writer.append(msg_type, session_body(msg_type, self.heartbeat_s),
-                            format_ns(self.clock.now_ns()))
+        with self._write_lock:
+            self._writer.append(msg_type, session_body(msg_type, self.heartbeat_s),
+                                format_ns(self.clock.now_ns()))
 
     def _flush(self) -> None:
         self._flush_handle = None
-        if self._writer is not None and self._writer.flush():
+        with self._write_lock:
+            flushed = self._writer is not None and self._writer.flush()
+        if flushed:
             self._last_sent_ns = self.clock.now_ns()
 
     def _on_inotify(self) -> None:
