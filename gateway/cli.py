@@ -160,6 +160,47 @@ def build_parser() -> argparse.ArgumentParser:
     kill.add_argument("--json", action="store_true")
     kill.set_defaults(handler=_kill)
 
+    risk = commands.add_parser("risk", help="the department risk process, its prompts and "
+                                             "its report")
+    risk_commands = risk.add_subparsers(dest="risk_command", required=True,
+                                        metavar="RISK_COMMAND")
+    dept = risk_commands.add_parser(
+        "department", help="run the department risk process until stopped (SIGTERM)",
+        description="Subscribe to the gateway's event stream in RUN_DIR and watch the book: "
+                    "Greeks per contract, underlying and in total, inventory, P&L, margin and "
+                    "the maintenance ratio, expiry, pin and overnight risk, exercise cover, "
+                    "quotes a second and notional, BSE indicators, against configs/risk.toml's "
+                    "[department] levels. Writes RUN_DIR/risk/department.json and alerts.jsonl, "
+                    "tells the gateway every alert (a measure becomes a prompt to confirm) and "
+                    "writes the day's report to RUN_DIR/reports when it stops.")
+    dept.add_argument("--run-dir", type=Path, default=Path("run"))
+    dept.add_argument("--link-dir", type=Path, default=None,
+                      help="the link directory the reference data is read from "
+                           "(default RUN_DIR/link)")
+    dept.add_argument("--day", type=_day, default=None)
+    dept.add_argument("--token", default=None,
+                      help="default: the department's (else a risk) token of control.tokens")
+    dept.set_defaults(handler=_risk_department)
+    for name, help_text in (("confirm", "run the preset measure of a pending prompt"),
+                            ("dismiss", "close a pending prompt without its measure")):
+        cmd = risk_commands.add_parser(name, help=help_text)
+        cmd.add_argument("prompt", help="the prompt's id, e.g. P1 (mmgw risk prompts)")
+        cmd.add_argument("--reason", required=True)
+        cmd.add_argument("--run-dir", type=Path, default=Path("run"))
+        cmd.add_argument("--token", default=None, help="default: the risk token")
+        cmd.add_argument("--json", action="store_true")
+        cmd.set_defaults(handler=_risk_prompt, confirm=name == "confirm")
+    prompts = risk_commands.add_parser("prompts", help="the prompts waiting for confirmation")
+    prompts.add_argument("--run-dir", type=Path, default=Path("run"))
+    prompts.add_argument("--json", action="store_true")
+    prompts.set_defaults(handler=_risk_prompts)
+    report = risk_commands.add_parser(
+        "report", help="write the department risk report now (HTML and JSON)")
+    report.add_argument("--run-dir", type=Path, default=Path("run"))
+    report.add_argument("--out", type=Path, default=None, help="default: RUN_DIR/reports")
+    report.add_argument("--json", action="store_true")
+    report.set_defaults(handler=_risk_report)
+
     price = commands.add_parser(
         "price", help="option price and Greeks, or the implied volatility of a premium",
         description="Price a European option (Black-Scholes-Merton with carry, or Black-76 on "
@@ -413,9 +454,10 @@ def _kill(args: argparse.Namespace) -> int:
     from gateway.control import Kill, KillReset, request  # noqa: PLC0415
     from gateway.launcher import token_for  # noqa: PLC0415
 
-    sock = args.run_dir / "control.sock"
+    # the kill line: its own thread in the gateway, answering while the engine is stuck
+    sock = args.run_dir / "kill.sock"
     if not sock.exists():
-        raise CliError(f"--run-dir: no gateway control socket in {args.run_dir}")
+        raise CliError(f"--run-dir: no gateway kill line (kill.sock) in {args.run_dir}")
     token = args.token or token_for(args.run_dir, "risk")
     body = (KillReset(scope=args.scope, reason=args.reason) if args.reset else
             Kill(scope=args.scope, reason=args.reason,
@@ -427,6 +469,109 @@ def _kill(args: argparse.Namespace) -> int:
     elif response.ok:
         print(f"{'released' if args.reset else 'killed'} {args.scope} as {response.actor}: "
               f"{response.result}")
+    else:
+        sys.stderr.write(f"mmgw: refused: {response.error}\n")
+    return 0 if response.ok else 3
+
+
+def _risk_department(args: argparse.Namespace) -> int:
+    import asyncio  # noqa: PLC0415
+    import signal  # noqa: PLC0415
+
+    import uvloop  # noqa: PLC0415
+
+    from adapters.eztrans.files import read_reference  # noqa: PLC0415
+    from adapters.refdata.loader import load_file  # noqa: PLC0415
+    from adapters.sim.day import venue_tz  # noqa: PLC0415
+    from gateway.control import load_tokens  # noqa: PLC0415
+    from gateway.department import Department  # noqa: PLC0415
+    from risk.limits import RiskConfig  # noqa: PLC0415
+
+    config, _, day = _load(args)
+    link_dir = args.link_dir or args.run_dir / "link"
+    reference = link_dir / "eztrans" / f"reference_{day:%Y%m%d}.csv"
+    if not reference.exists():
+        raise CliError(f"--link-dir: no reference file {reference} (start the exchange first)")
+    tokens = args.run_dir / "control.tokens"
+    if args.token is None and not tokens.exists():
+        raise CliError(f"--run-dir: no control.tokens in {args.run_dir} (mmgw up writes it)")
+    token = args.token or next(
+        (t for t, i in sorted(load_tokens(tokens).items(), key=lambda kv: kv[1].actor
+                              != "department") if i.role == "risk"), None)
+    if token is None:
+        raise CliError(f"--token: no risk token in {tokens}")
+    risk = load_file((args.config_dir or config.root) / "risk.toml", RiskConfig)
+    department = Department(args.run_dir, risk, read_reference(reference), venue_tz(config),
+                            token)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+        loop.add_signal_handler(signal.SIGINT, stop.set)
+        await department.run(stop)
+
+    uvloop.run(main())
+    return 0
+
+
+def _risk_prompt(args: argparse.Namespace) -> int:
+    from gateway.control import Confirm, Dismiss  # noqa: PLC0415
+
+    body = (Confirm if args.confirm else Dismiss)(prompt=args.prompt, reason=args.reason)
+    return _answer(args, body, args.json)
+
+
+def _risk_prompts(args: argparse.Namespace) -> int:
+    from gateway.control import Status, request  # noqa: PLC0415
+    from gateway.launcher import token_for  # noqa: PLC0415
+
+    response = request(_control_sock(args.run_dir), token_for(args.run_dir, "risk"), Status())
+    prompts = (response.result or {}).get("prompts", [])
+    if args.json:
+        print(json.dumps(prompts, indent=2))
+        return 0
+    if not prompts:
+        print("no prompt waits for confirmation")
+    for p in prompts:
+        print(f"{p['id']:<5} {p['measure']:<12} {p['scope']:<22} {p['message']}")
+    return 0
+
+
+def _risk_report(args: argparse.Namespace) -> int:
+    from gateway.riskreport import ReportError, write_report  # noqa: PLC0415
+
+    try:
+        paths = write_report(args.run_dir / "risk" / "department.json",
+                             args.out or args.run_dir / "reports")
+    except ReportError as exc:
+        raise CliError(str(exc)) from exc
+    if args.json:
+        print(json.dumps({k: str(v) for k, v in paths.items()}))
+    else:
+        for path in paths.values():
+            print(path)
+    return 0
+
+
+def _control_sock(run_dir: Path) -> Path:
+    sock = run_dir / "control.sock"
+    if not sock.exists():
+        raise CliError(f"--run-dir: no gateway control socket in {run_dir}")
+    return sock
+
+
+def _answer(args: argparse.Namespace, body: object, as_json: bool) -> int:
+    from gateway.control import request  # noqa: PLC0415
+    from gateway.launcher import token_for  # noqa: PLC0415
+
+    response = request(_control_sock(args.run_dir), args.token or token_for(args.run_dir,
+                                                                             "risk"), body)
+    if as_json:
+        print(json.dumps({"ok": response.ok, "actor": response.actor, "error": response.error}
+                         | (response.result or {}), indent=2))
+    elif response.ok:
+        print(json.dumps(response.result))
     else:
         sys.stderr.write(f"mmgw: refused: {response.error}\n")
     return 0 if response.ok else 3

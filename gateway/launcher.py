@@ -1,5 +1,5 @@
-"""`mmgw up`, `mmgw status`, `mmgw down`: the simulator and the gateway as separate processes
-on loopback, with their state in a run directory.
+"""`mmgw up`, `mmgw status`, `mmgw down`: the simulator, the gateway and the department risk
+process as separate processes on loopback, with their state in a run directory.
 
     RUN_DIR/processes.json   what was started (pid, command, log)
     RUN_DIR/control.tokens   one token per person and role (0600)
@@ -19,7 +19,8 @@ from typing import Any
 
 from gateway.control import Status, load_tokens, make_tokens, request
 
-PEOPLE = {"trader": "trader", "risk": "risk", "ops": "ops", "auditor": "auditor"}
+PEOPLE = {"trader": "trader", "risk": "risk", "ops": "ops", "auditor": "auditor",
+          "department": "risk"}  # the department risk process acts with a risk token
 
 
 def desk_products(config_dir: Path | None) -> list[str]:
@@ -56,12 +57,13 @@ def alive(pid: int) -> bool:
 def up(run: Path, *, seed: int = 7, speed: float = 1.0, start: str | None = None,
        day: str | None = None, requote_s: float = 1.0, timeout_s: float = 120.0,
        config_dir: Path | None = None, ezsr_interval_s: float = 1.0) -> dict:
-    """Start the simulator and the gateway; wait until the gateway answers."""
+    """Start the simulator, the gateway and the department risk process; wait until the
+    gateway answers."""
     processes = run / "processes.json"
     if processes.exists():
         started = json.loads(processes.read_text())
         running = {name for name, p in started.items() if alive(p["pid"])}
-        if running == {"simulator"} and "gateway" in started:
+        if "simulator" in running and "gateway" not in running and "gateway" in started:
             return restart_gateway(run, started, timeout_s)
         if running:
             raise LaunchError(f"{run} is already up (mmgw down --run-dir {run} first)")
@@ -87,6 +89,12 @@ def up(run: Path, *, seed: int = 7, speed: float = 1.0, start: str | None = None
     processes.write_text(json.dumps(started))
     while not (run / "control.sock").exists():
         _check_alive(started, run, deadline)
+    department = [*mmgw, "risk", "department", "--run-dir", str(run), "--link-dir", str(link),
+                  *common]
+    started["department"] = _spawn(department, run / "logs" / "department.log")
+    processes.write_text(json.dumps(started))
+    while not (run / "risk" / "department.json").exists():
+        _check_alive(started, run, deadline)
     return started
 
 
@@ -96,6 +104,9 @@ def restart_gateway(run: Path, started: dict[str, Any], timeout_s: float = 120.0
     gateway = started["gateway"]
     (run / "control.sock").unlink(missing_ok=True)  # the dead process's socket
     started["gateway"] = _spawn(gateway["command"], Path(gateway["log"]))
+    department = started.get("department")
+    if department is not None and not alive(department["pid"]):
+        started["department"] = _spawn(department["command"], Path(department["log"]))
     (run / "processes.json").write_text(json.dumps(started))
     deadline = time.monotonic() + timeout_s
     while not (run / "control.sock").exists():
@@ -158,13 +169,14 @@ def status(run: Path) -> dict[str, Any]:
 
 
 def down(run: Path, timeout_s: float = 30.0) -> dict[str, str]:
-    """Stop the gateway, then the simulator; SIGKILL what does not stop in time."""
+    """Stop the department risk process, the gateway, then the simulator; SIGKILL what does
+    not stop in time."""
     processes = run / "processes.json"
     if not processes.exists():
         return {}
     started = json.loads(processes.read_text())
     result = {}
-    for name in ("gateway", "simulator"):
+    for name in ("department", "gateway", "simulator"):
         proc = started.get(name)
         if proc is None or not alive(proc["pid"]):
             result[name] = "not running"

@@ -857,6 +857,9 @@ class Gateway:
         """An IOC order in the underlying at the touch that brings its delta toward zero,
         through the pre-trade checks (which refuse any order that adds direction)."""
         scope = prompt["scope"]
+        if scope.startswith("contract:"):
+            inst = self.instruments.get(scope.removeprefix("contract:"))
+            scope = f"underlying:{inst.underlying or inst.instrument_id}" if inst else scope
         groups = ([scope.removeprefix("underlying:")] if scope.startswith("underlying:")
                   else sorted({i.underlying for i in self.instruments.values()
                                if i.is_option and i.underlying}))

@@ -322,7 +322,9 @@ class DepartmentMonitor:
                 contracts[iid] = mine
             for name in GREEKS:
                 g[name] += mine[name]
-            alerts += self._greek_alerts(f"contract:{iid}", mine, d.contract, (inst.product,))
+            if row is not None:  # a security's or a future's own size has inventory limits
+                alerts += self._greek_alerts(f"contract:{iid}", mine, d.contract,
+                                             (inst.product,))
 
         total = {"delta_yuan": 0.0, "gamma_yuan": 0.0, "vega_yuan": 0.0, "theta_yuan": 0.0}
         for gid, g in groups.items():
@@ -377,7 +379,7 @@ class DepartmentMonitor:
                                 exercise["cash_available"], "exercise obligations not "
                                 "covered: " + "; ".join(exercise["short_of"]), desk))
 
-        per_s = len([t for t in self._sent if t > now_ns - NS_PER_S])
+        per_s = len(self._sent)  # the second up to the last one sent (the sender's clock)
         if d.max_orders_per_s is not None and self.orders["peak_per_s"] > d.max_orders_per_s:
             alerts.append(Alert("orders_per_s:all", "orders_per_s", "all",
                                 self.orders["peak_per_s"], d.max_orders_per_s,
@@ -408,7 +410,7 @@ class DepartmentMonitor:
                        "maintenance_ratio": None if math.isinf(ratio) else round(ratio, 3)},
             "expiry": expiring, "pin": pins, "exercise": exercise,
             "overnight": {"applies": overnight, "from": d.overnight_from},
-            "orders": {"per_s_now": per_s, "per_s_peak": self.orders["peak_per_s"],
+            "orders": {"per_s_last": per_s, "per_s_peak": self.orders["peak_per_s"],
                        "sent": self.orders["sent"],
                        "notional_max": round(self.orders["notional_max"], 2),
                        "notional_mean": round(self.orders["notional_sum"]

@@ -54,7 +54,7 @@ def test_up_starts_both_processes_and_they_agree_on_live_quotes(run):
 
     figures = wait_for(run, agreed)
     assert all(p["alive"] for p in figures["processes"].values())
-    assert set(figures["processes"]) == {"simulator", "gateway"}
+    assert set(figures["processes"]) == {"simulator", "gateway", "department"}
     assert figures["links"] == {"stepfile": "up"} and figures["quoting"] is True
     assert figures["kill"] == {"all": "ACTIVE"}
     # the obligation meters run live for every product of configs/desk.toml
