@@ -174,7 +174,7 @@ class OptionChainConfig(_Frozen, frozen=True, kw_only=True):
     expiries: Annotated[int, msgspec.Meta(ge=1, le=12)] = 4
     near_expiries: NonNegInt = 2
     expiry_rule: Literal["fourth_wednesday", "before_15th_of_previous_month"]
-    strikes_per_side: Annotated[int, msgspec.Meta(ge=1, le=20)] = 4
+    strikes_per_side: Annotated[int, msgspec.Meta(ge=1, le=80)] = 4
     strike_steps: Annotated[tuple[StrikeStep, ...], msgspec.Meta(min_length=1)]
     code_style: Literal["sse_numeric", "zce"]
     first_code: PositiveInt = 10000001

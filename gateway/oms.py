@@ -172,6 +172,20 @@ class Oms:
             self._apply(tracked, event)
         return True
 
+    def mass_cancelled(self, quote_ids: tuple[str, ...], client_ids: tuple[str, ...]
+                       ) -> list[Tracked]:
+        """The exchange's report of a mass cancel: everything it names is gone (each one's
+        own status may follow; it finds the quote cancelled already). Returns what this
+        report closed."""
+        closed = []
+        for book, keys in ((self.quotes, quote_ids), (self.orders, client_ids)):
+            for key in keys:
+                tracked = book.get(key)
+                if tracked is not None and tracked.state not in TERMINAL:
+                    self._apply(tracked, I.FOUND_GONE)
+                    closed.append(tracked)
+        return closed
+
     def link_lost(self) -> None:
         for tracked in (*self.quotes.values(), *self.orders.values()):
             if tracked.state not in TERMINAL:

@@ -40,6 +40,7 @@ from core.events import (
     LinkStatus,
     MarketData,
     MassCancel,
+    MassCancelReport,
     NewOrder,
     Quote,
     QuoteStatus,
@@ -149,6 +150,9 @@ class Gateway:
         self.silence_s = risk.department.silence_s
         self.prompts: dict[str, dict[str, Any]] = {}  # id -> prompt (pending and closed)
         self._kill_lock = threading.Lock()
+        # when each mass cancel's report came in (the exchange confirmed every cancel in it)
+        self.mass_confirmed: dict[str, float] = {}
+        self._awaited: set[str] = set()  # the kills' mass cancels
         self._loop: asyncio.AbstractEventLoop | None = None
         self._hang_s = float(os.environ.get("MMGW_FAULT_HANG_S", "0") or 0)
         self.mmp = MarketMakerProtection(dict(risk.protection))
@@ -289,6 +293,16 @@ class Gateway:
                     if answer is not None:
                         self._send(answer, "sent: the answer to an RFQ, gated")
                         self.counts["rfq_answers"] += 1
+            case MassCancelReport():
+                for tracked in self.oms.mass_cancelled(event.cancelled_quotes,
+                                                       event.cancelled_orders):
+                    if tracked.key in event.cancelled_quotes:
+                        self.risk.quote_gone(tracked.instrument_id, tracked.key)
+                        self._standing_changed(tracked.instrument_id, tracked.key)
+                    else:
+                        self.risk.order_gone(tracked.key)
+                if live and event.request_id in self._awaited:
+                    self.mass_confirmed[event.request_id] = time.perf_counter()
             case ExecutionReport():
                 if self.oms.on_execution(event) and event.exec_type is ExecType.TRADE:
                     self.counts["fills"] += 1
@@ -526,6 +540,8 @@ class Gateway:
     def requote(self, products: set[str] | None = None) -> None:
         for product in (self.desk.quoters if products is None
                         else sorted(p for p in products if p in self.desk.quoters)):
+            if self.kills.product_halted(product):
+                continue  # a kill over the whole product: nothing to price or send
             result = self.desk.quote(product)
             if result is None:
                 continue
@@ -624,7 +640,7 @@ class Gateway:
             return None, Reject(Rule.PHASE, f"pre-trade {refusal.check}: {refusal.message}")
         return quote, Accept(Exemption(int(result.exemption[i])))
 
-    def _mass_cancel(self, scope: Scope, reason: str, *, urgent: bool = False) -> None:
+    def _mass_cancel(self, scope: Scope, reason: str, *, urgent: bool = False) -> str:
         """Cancel everything live in `scope`; `urgent` writes it to the link now, from
         whatever thread (a kill), rather than with the loop's next write."""
         now = self.clock.now_ns()
@@ -643,6 +659,7 @@ class Gateway:
             self.control.publish(command)
         elif self._loop is not None:  # the subscribers' queues belong to the loop
             self._loop.call_soon_threadsafe(self.control.publish, command)
+        return command.request_id
 
     def _forget_sent(self, scope: Scope) -> None:
         for contract in list(self.sent):
@@ -699,8 +716,8 @@ class Gateway:
             case Kill():
                 result, started = self.kill_now(identity, body)
                 left = await self._confirmed(parse_scope(body.scope), KILL_CONFIRM_S)
-                return result | {"confirmed_ms": None if left else
-                                 (time.perf_counter() - started) * 1e3, "unconfirmed": left}
+                return result | {"confirmed_ms": self._confirmed_ms(result, started, left),
+                                 "unconfirmed": left}
             case KillReset():
                 return self.kill_reset(identity, body)
             case Heartbeat():
@@ -730,9 +747,20 @@ class Gateway:
                                     body.reason)
             blocked_ms = (time.perf_counter() - started) * 1e3  # no new quote from here
             live = self._live_in(scope)
-            self._mass_cancel(scope, f"kill by {identity.actor}: {body.reason}", urgent=True)
+            request_id = self._mass_cancel(scope, f"kill by {identity.actor}: {body.reason}",
+                                           urgent=True)
+            self._awaited.add(request_id)
         return {"scope": body.scope, "state": str(state), "cancelled": len(live),
-                "blocked_ms": blocked_ms}, started
+                "blocked_ms": blocked_ms, "request_id": request_id}, started
+
+    def _confirmed_ms(self, result: dict[str, Any], started: float, left: int) -> float | None:
+        """From the kill to the moment the gateway knew every cancel confirmed: the
+        exchange's report of the mass cancel, or the last cancel's own status."""
+        if left:
+            return None
+        self._awaited.discard(result["request_id"])
+        at = self.mass_confirmed.pop(result["request_id"], None)
+        return ((at if at is not None else time.perf_counter()) - started) * 1e3
 
     def kill_reset(self, identity: Identity, body: KillReset) -> dict[str, Any]:
         with self._kill_lock:
@@ -762,8 +790,8 @@ class Gateway:
         left = asyncio.run_coroutine_threadsafe(
             self._confirmed(parse_scope(body.scope), KILL_CONFIRM_S), loop).result(
                 KILL_CONFIRM_S + 1)
-        return result | {"confirmed_ms": None if left else
-                         (time.perf_counter() - started) * 1e3, "unconfirmed": left}
+        return result | {"confirmed_ms": self._confirmed_ms(result, started, left),
+                         "unconfirmed": left}
 
     # ---- prompts and measures ----------------------------------------------------------------
 

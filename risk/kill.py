@@ -78,11 +78,29 @@ class KillSwitch:
     """trader actor -> the products they run"""
     latches: dict[str, Latch] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # what each scope covers, once: a kill decides in microseconds over thousands of
+        # contracts
+        self._all = frozenset(i.product for i in self.instruments.values())
+        by_underlying: dict[str, set[str]] = {}
+        for i in self.instruments.values():
+            for key in {i.underlying or i.instrument_id, i.instrument_id}:
+                by_underlying.setdefault(key, set()).add(i.product)
+        self._by_underlying = {k: frozenset(v) for k, v in by_underlying.items()}
+
     def products_in(self, scope: Scope) -> set[str]:
-        if scope.kind == "account" and scope.value != self.account:
-            return set()
-        return {i.product for i in self.instruments.values()
-                if scope.covers(i.instrument_id, i.product, i.underlying)}
+        match scope.kind:
+            case ScopeKind.ALL:
+                return set(self._all)
+            case ScopeKind.ACCOUNT:
+                return set(self._all) if scope.value == self.account else set()
+            case ScopeKind.PRODUCT:
+                return {scope.value} & self._all
+            case ScopeKind.UNDERLYING:
+                return set(self._by_underlying.get(scope.value, ()))
+            case _:
+                inst = self.instruments.get(scope.value)
+                return {inst.product} if inst is not None else set()
 
     def move(self, scope_text: str, action: KillAction, actor: str, role: str,
              reason: str) -> KillState:
@@ -142,6 +160,15 @@ class KillSwitch:
             if latch is not None and STRENGTH[latch.state] > STRENGTH[best]:
                 best = latch.state
         return best
+
+    def product_halted(self, product: str) -> bool:
+        """Every contract of the product is HALTED by a latch over all of it (all, the
+        account, the product): nothing of it needs pricing."""
+        latches = self.latches
+        if not latches:
+            return False
+        return any((latch := latches.get(key)) is not None and latch.state is KillState.HALTED
+                   for key in ("all", f"account:{self.account}", f"product:{product}"))
 
     def view(self) -> dict[str, str]:
         return {scope: str(latch.state) for scope, latch in self.latches.items()} \

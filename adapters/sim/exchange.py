@@ -557,19 +557,12 @@ class Exchange:
             return
         quotes = [q for (acct, _), q in self._quotes.items()
                   if acct == m.account and in_scope(q.contract, scope)]
-        for quote in quotes:
-            self._cancel_quote(quote, CancelReason.MASS_CANCEL)
         orders = []
         if m.include_orders:
             orders = [(c, e) for (acct, _), (c, e) in self._orders.items()
                       if acct == m.account and in_scope(c, scope)]
-            for contract, entry in orders:
-                self._cancel_order(contract, entry, CancelReason.MASS_CANCEL)
-        # what the exchange holds for continuous trading must not outlive a mass cancel
-        self._withdraw_held(lambda sid, cmd: (
-            cmd.account == m.account and in_scope(self.contracts[cmd.instrument_id], scope)
-            and (m.include_orders or not isinstance(cmd, NewOrder))),
-            "mass_cancel: held command withdrawn")
+        # the report first, naming everything the request cancels (the member's confirmation
+        # of the whole cancel in one message); then each quote's and order's own status
         self.stats["mass_cancels"] += 1
         now = self.clock.now_ns()
         self.out.emit(session_id, MassCancelReport(
@@ -577,6 +570,16 @@ class Exchange:
             cancelled_quotes=tuple(q.quote_id for q in quotes),
             cancelled_orders=tuple(e.client_id for _, e in orders),
         ))
+        self.out.deliver()  # the report leaves before the per-quote work
+        for quote in quotes:
+            self._cancel_quote(quote, CancelReason.MASS_CANCEL)
+        for contract, entry in orders:
+            self._cancel_order(contract, entry, CancelReason.MASS_CANCEL)
+        # what the exchange holds for continuous trading must not outlive a mass cancel
+        self._withdraw_held(lambda sid, cmd: (
+            cmd.account == m.account and in_scope(self.contracts[cmd.instrument_id], scope)
+            and (m.include_orders or not isinstance(cmd, NewOrder))),
+            "mass_cancel: held command withdrawn")
 
     def _request_for_quote(self, session_id: str, contract: Contract,
                            r: RequestForQuote) -> None:

@@ -43,6 +43,7 @@ from core.events import (
     LimitStateChange,
     LinkStatus,
     MarketData,
+    MassCancelReport,
     PhaseChange,
     Rfq,
 )
@@ -207,6 +208,8 @@ class StepFileServer:
         kind, body = to_step(event, self.ticks)  # type: ignore[arg-type]
         role = PUBDATA if isinstance(event, _PUBLIC) else EXECREPORT
         self.outputs[role].append(kind, body, event.ts_event)
+        if isinstance(event, MassCancelReport):
+            self.flush()  # the member's confirmation goes out before the statuses it names
 
     # ---- the exchange's side -----------------------------------------------------------------
 
