@@ -34,6 +34,9 @@ bench: $(STAMP)
 	$(VENV)/bin/python bench/quoting_chain.py
 	$(VENV)/bin/python bench/obligations.py
 	$(VENV)/bin/python bench/journal.py
+	$(VENV)/bin/python bench/tick_to_quote.py
+	$(VENV)/bin/python bench/pretrade.py
+	$(VENV)/bin/python bench/kill.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
