@@ -105,6 +105,21 @@ def run_demo(run: Path, *, day: date, seed: int = 7, speed: float = 200.0,
                             speed, start)
 
 
+def _department(run: Path, figures: dict[str, Any]) -> dict[str, Any]:
+    """The department risk process's day: alerts kept, prompts left waiting, the last P&L."""
+    alerts = run / "risk" / "alerts.jsonl"
+    started = [json.loads(line) for line in alerts.read_text().splitlines()
+               if line] if alerts.exists() else []
+    kinds: dict[str, int] = {}
+    for alert in started:
+        if alert["event"] == "started":
+            kind = alert["key"].partition(":")[0]
+            kinds[kind] = kinds.get(kind, 0) + 1
+    summary = figures.get("department", {}).get("summary", {})
+    return {"alerts": kinds, "prompts_waiting": len(figures.get("prompts", [])),
+            "pnl_yuan": summary.get("pnl"), "maintenance_ratio": summary.get("maintenance_ratio")}
+
+
 def _after_the_close(run: Path, day: date, config: Config, config_dir: Path | None,
                      figures: dict[str, Any], stopped: dict[str, str], wall_s: float,
                      aside: Path | None, speed: float, start: str) -> dict[str, Any]:
@@ -145,7 +160,9 @@ def _after_the_close(run: Path, day: date, config: Config, config_dir: Path | No
         "journal": {"verified": verdict.ok, "records": verdict.records,
                     "checkpoints": verdict.checkpoints, "problem": verdict.problem or None},
         "exports": {"timeline": str(timeline_path), "lines": lines},
-        "reports": [str(p) for p in reports if p.suffix == ".html"],
+        "reports": [str(p) for p in reports if p.suffix == ".html"]
+        + [str(p) for p in sorted((run / "reports").glob("department-risk-*.html"))],
+        "department_risk": _department(run, figures),
     }
     (run / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
@@ -191,6 +208,11 @@ def print_summary(summary: dict[str, Any]) -> None:
     for name, figures in summary["obligations"].items():
         shown = ", ".join(f"{k} {_show(v)}" for k, v in figures.items())
         print(f"  {name:<24} {shown}")
+    dept = summary["department_risk"]
+    alerts = ", ".join(f"{k} {n}" for k, n in sorted(dept["alerts"].items())) or "none"
+    pnl = "n/a" if dept["pnl_yuan"] is None else f"{dept['pnl_yuan']:,.0f} yuan"
+    print(f"risk      department: P&L {pnl}, alerts {alerts}; "
+          f"{dept['prompts_waiting']} prompts left unconfirmed")
     journal = summary["journal"]
     if journal["verified"]:
         print(f"journal   verified: {journal['records']} records, "

@@ -83,8 +83,15 @@ class Department:
         backoff = 0.1
         try:
             while not stop.is_set():
+                follow = asyncio.ensure_future(self._follow(stop))
+                stopping = asyncio.ensure_future(stop.wait())
+                await asyncio.wait([follow, stopping], return_when=asyncio.FIRST_COMPLETED)
+                stopping.cancel()
+                if not follow.done():  # stopping while the stream is quiet
+                    follow.cancel()
+                    break
                 try:
-                    await self._follow(stop)
+                    follow.result()
                     backoff = 0.1
                 except RefusedError:
                     raise
@@ -97,7 +104,9 @@ class Department:
         finally:
             ticker.cancel()
             self.evaluate()
-            write_report(self.out / "department.json", self.run_dir / "reports")
+            if (self.out / "department.json").exists():
+                paths = write_report(self.out / "department.json", self.run_dir / "reports")
+                log.info("daily_report_written", html=str(paths["html"]))
 
     async def _follow(self, stop: asyncio.Event) -> None:
         reader, writer = await asyncio.open_unix_connection(str(self.sock))

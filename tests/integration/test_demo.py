@@ -5,6 +5,7 @@ record."""
 import json
 import sqlite3
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -28,7 +29,9 @@ def demo(tmp_path_factory):
 def test_the_summary_counts_a_day_of_quoting(demo):
     run, summary = demo
     assert summary["session"] == "14:00-15:00" and summary["processes"] == {
-        "gateway": "stopped", "simulator": "not running"}
+        "department": "stopped", "gateway": "stopped", "simulator": "not running"}
+    assert summary["department_risk"]["pnl_yuan"] is not None
+    assert any(Path(p).name.startswith("department-risk-") for p in summary["reports"])
     quotes = summary["quotes"]
     assert quotes["sent"] > 1000 and quotes["accepted"] >= quotes["sent"] - 5
     assert summary["fills"] > 0
@@ -57,7 +60,7 @@ def test_what_the_demo_leaves_verifies_exports_and_evaluates(demo):
     day = products["510050"]["days"][summary["day"]]
     assert day["continuous_participation"] == pytest.approx(
         summary["obligations"]["sse-options:510050"]["continuous_participation"])
-    assert len(summary["reports"]) == 7
+    assert len(summary["reports"]) == 8  # 7 obligation reports and the department risk one
     assert all((run / "reports").joinpath(p.split("/")[-1]).exists()
                for p in summary["reports"])
 
