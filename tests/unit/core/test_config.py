@@ -30,8 +30,8 @@ def test_the_shipped_configuration_loads():
 @pytest.mark.parametrize(("file", "old", "new", "key", "value"), [
     ("instruments.toml", 'tick = "0.0001"', 'tick = "-1"', "option_chains.0.tick",
      "-1"),
-    ("instruments.toml", 'strikes_per_side = 4', 'strikes_per_side = 40',
-     "option_chains.0.strikes_per_side", "40"),
+    ("instruments.toml", 'strikes_per_side = 4', 'strikes_per_side = 90',
+     "option_chains.0.strikes_per_side", "90"),
     ("instruments.toml", 'limit_pct = "0.30"', 'limit_pct = "1.30"', "securities.3.limit_pct",
      "1.30"),
     ("venues.toml", 'self_trade = "cancel_incoming"', 'self_trade = "sometimes"',
