@@ -4,6 +4,7 @@ and what it journals verifies and evaluates."""
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -11,7 +12,19 @@ from pathlib import Path
 
 import pytest
 
-from gateway.control import Kill, KillReset, SetParams, Status, make_tokens, request
+from core.events import DECODER, ExecutionReport, NewOrder
+from gateway.control import (
+    Confirm,
+    Dismiss,
+    Kill,
+    KillReset,
+    RiskAlert,
+    SetParams,
+    Status,
+    make_tokens,
+    request,
+)
+from gateway.journal import records
 from tests.integration.linkkit import MMGW, start_server, stop_server
 
 
@@ -82,6 +95,66 @@ def test_roles_and_commands_over_the_control_channel(session):
     assert own.ok
     assert request(run / "control.sock", tokens["alice"],
                    KillReset(scope="product:SR", reason="t")).ok
+
+
+def _alert(key: str, measure: str | None, scope: str, products: list[str],
+           cleared: bool = False) -> RiskAlert:
+    kind = key.partition(":")[0]
+    return RiskAlert(key=key, kind=kind, scope=scope, value=2.0, limit=1.0,
+                     message=f"{key} over its level", products=products, measure=measure,
+                     cleared=cleared)
+
+
+def test_prompts_and_their_measures(session):
+    run, tokens, _ = session
+    sock = run / "control.sock"
+    raised = request(sock, tokens["bob"], _alert("vega:underlying:SR701", "pull",
+                                                 "underlying:SR701", ["SR_O"]))
+    assert raised.ok and raised.result["prompt"]
+    pid = raised.result["prompt"]
+    again = request(sock, tokens["bob"], _alert("vega:underlying:SR701", "pull",
+                                                "underlying:SR701", ["SR_O"]))
+    assert again.result["prompt"] == pid  # one prompt a breach
+    assert [p["id"] for p in status(run, tokens)["prompts"]] == [pid]
+    by_trader = request(sock, tokens["alice"], Confirm(prompt=pid, reason="mine"))
+    assert not by_trader.ok and "not allowed to the trader role" in by_trader.error
+    pulled = request(sock, tokens["bob"], Confirm(prompt=pid, reason="agreed"))
+    assert pulled.ok and pulled.result["outcome"] == "pulled and halted SR_O"
+    assert status(run, tokens)["kill"] == {"product:SR_O": "HALTED"}
+    assert request(sock, tokens["bob"], KillReset(scope="product:SR_O", reason="t")).ok
+    # a cleared breach closes its prompt; a dismissed one runs nothing
+    other = request(sock, tokens["bob"], _alert("loss:all", "reduce_size", "all", ["510050"]))
+    cleared = request(sock, tokens["bob"], _alert("loss:all", None, "all", [], cleared=True))
+    assert cleared.result["cleared"] == [other.result["prompt"]]
+    third = request(sock, tokens["bob"], _alert("theta:all", "widen", "all", ["510050"]))
+    dismissed = request(sock, tokens["bob"], Dismiss(prompt=third.result["prompt"],
+                                                     reason="expected"))
+    assert dismissed.ok and status(run, tokens)["prompts"] == []
+    # the hedge: an IOC order in the ETF against the 510050 delta (the options' and the
+    # ETF's opening inventory of 5,000,000 units), at most the 1,000,000-unit order limit
+    hedge = request(sock, tokens["bob"], _alert("delta:underlying:510050", "hedge",
+                                                "underlying:510050", ["510050"]))
+    done = request(sock, tokens["bob"], Confirm(prompt=hedge.result["prompt"], reason="h"))
+    assert done.ok, done.error
+    found = re.fullmatch(r"510050: (buy|sell) (\d+) at \d+ \(delta ([+-]\d+)\)",
+                         done.result["outcome"])
+    assert found, done.result["outcome"]
+    side, qty, delta = found[1], int(found[2]), int(found[3])
+    assert side == ("sell" if delta > 0 else "buy")  # toward zero, never away
+    assert qty == min(abs(delta) // 100 * 100, 1_000_000)
+    time.sleep(2)
+    rows = list(records(f"sqlite:///{run / 'journal.db'}"))
+    orders = [DECODER.decode(r.payload) for r in rows if r.kind == "command"
+              and r.outcome.startswith("sent: hedge for prompt")]
+    assert len(orders) == 1 and isinstance(orders[0], NewOrder)
+    assert orders[0].instrument_id == "510050" and orders[0].tif == "ioc"
+    answers = [e for r in rows if r.kind == "event"
+               and isinstance(e := DECODER.decode(r.payload), ExecutionReport)
+               and e.client_id == orders[0].client_id]
+    assert answers, "the exchange answered the hedge"
+    states = [r.outcome.split(":")[0] for r in rows if r.kind == "prompt"]
+    assert states.count("raised") == 4
+    assert {"confirmed", "cleared", "dismissed"} <= set(states)
 
 
 def test_a_stopped_gateway_leaves_a_journal_that_verifies_and_evaluates(session, tmp_path):
