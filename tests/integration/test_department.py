@@ -3,6 +3,7 @@ event stream, its reading, its alerts turned into prompts that risk staff confir
 silence stopping the quotes, the report; and the kill line, which cancels at the exchange
 while the gateway's engine is stuck."""
 
+import asyncio
 import json
 import os
 import re
@@ -10,15 +11,21 @@ import shutil
 import signal
 import subprocess
 import time
+from datetime import UTC
 from pathlib import Path
 
 import msgspec
 import pytest
 
+from adapters.eztrans.files import read_reference
+from adapters.refdata.loader import load_file
 from core.events import DECODER, Quote
 from gateway.control import Status, request
+from gateway.department import Department
 from gateway.journal import records
 from gateway.launcher import token_for
+from risk.limits import RiskConfig
+from risk.monitor import Alert
 from tests.integration.linkkit import DAY, MMGW
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -196,6 +203,20 @@ def test_with_nothing_live_the_department_agrees_with_the_gateway_on_positions(r
         return mine == theirs and bool(mine)
 
     wait_for(agreed, 15, "the positions to agree")
+
+
+def test_a_hard_level_halts_everything_from_the_department(run):
+    config = load_file(run.parent / "configs" / "risk.toml", RiskConfig)
+    instruments = read_reference(run / "link" / "eztrans" / f"reference_{DAY:%Y%m%d}.csv")
+    department = Department(run, config, instruments, UTC, token_for(run, "risk"))
+    department.connected = True
+    mmgw("kill", "--run-dir", str(run), "--scope", "all", "--reason", "before", "--reset")
+    halt = Alert("loss_halt:all", "loss_halt", "all", -6e6, -5e6, "the day's P&L is below "
+                 "-5,000,000 yuan: everything halts", ("510050",), halt=True)
+    asyncio.run(department._tell([halt], []))
+    figures = status(run)
+    assert figures["kill"] == {"all": "HALTED"}
+    assert figures["kill_latches"]["all"]["reason"].startswith("the day's P&L is below")
 
 
 def test_the_report_on_demand_and_at_the_end_of_the_day(run, tmp_path):
