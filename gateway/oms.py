@@ -107,6 +107,8 @@ class Oms:
     positions: dict[str, int] = field(default_factory=dict)
     exec_ids: set[str] = field(default_factory=set)
     duplicates: int = 0
+    open_quotes: set[str] = field(default_factory=set)
+    """quote ids not yet filled, cancelled or rejected: what may still stand"""
 
     def quote_sent(self, quote_id: str, instrument_id: str) -> None:
         """A new quote for a contract: the one standing there is being replaced."""
@@ -114,6 +116,7 @@ class Oms:
         if previous is not None and self.quotes[previous].state in _OPEN:
             self._apply(self.quotes[previous], I.REPLACE_SENT)
         self.quotes[quote_id] = Tracked(quote_id, instrument_id)
+        self.open_quotes.add(quote_id)
         self.live_quote[instrument_id] = quote_id
 
     def cancel_sent(self, instrument_id: str) -> None:
@@ -131,6 +134,7 @@ class Oms:
         if tracked is None:
             tracked = self.quotes[status.quote_id] = Tracked(status.quote_id,
                                                              status.instrument_id, S.UNKNOWN)
+            self.open_quotes.add(status.quote_id)
         event = {QuoteStatusCode.ACCEPTED: I.ACCEPTED, QuoteStatusCode.REJECTED: I.REJECTED,
                  QuoteStatusCode.FILLED: I.FULL_FILL}.get(status.status)
         if status.status is QuoteStatusCode.CANCELLED:
@@ -212,3 +216,5 @@ class Oms:
 
     def _apply(self, tracked: Tracked, event: Input) -> None:
         tracked.state = step(tracked.key, tracked.state, event)
+        if tracked.state in TERMINAL:
+            self.open_quotes.discard(tracked.key)

@@ -10,6 +10,7 @@ starts clean once the link is back). Kill switches block and cancel by scope unt
 
 import asyncio
 import collections
+import contextlib
 import itertools
 import math
 import os
@@ -153,6 +154,7 @@ class Gateway:
         # when each mass cancel's report came in (the exchange confirmed every cancel in it)
         self.mass_confirmed: dict[str, float] = {}
         self._awaited: set[str] = set()  # the kills' mass cancels
+        self._cancel_news = asyncio.Event()  # a cancel or a mass-cancel report came in
         self._loop: asyncio.AbstractEventLoop | None = None
         self._hang_s = float(os.environ.get("MMGW_FAULT_HANG_S", "0") or 0)
         self.mmp = MarketMakerProtection(dict(risk.protection))
@@ -253,7 +255,6 @@ class Gateway:
         """One exchange event on the domain state; `live` False while replaying the journal
         (nothing is sent, and the link's state is the present one)."""
         self.desk.market.apply(event)
-        self._meter(event)
         match event:
             case LinkStatus() if live:
                 was_up = self.link_state is LinkState.UP
@@ -271,6 +272,7 @@ class Gateway:
                 if event.status is not QuoteStatusCode.ACCEPTED:
                     self._standing_changed(event.instrument_id, event.quote_id)
                     self.risk.quote_gone(event.instrument_id, event.quote_id)
+                    self._cancel_news.set()
                 if event.rfq_id is not None and event.status.value in ("filled", "cancelled"):
                     self.rfqs.ended(event.instrument_id, event.ts_event, event.status.value)
                 if event.status.value == "accepted":
@@ -294,6 +296,11 @@ class Gateway:
                         self._send(answer, "sent: the answer to an RFQ, gated")
                         self.counts["rfq_answers"] += 1
             case MassCancelReport():
+                if live and event.request_id in self._awaited:
+                    # the exchange's confirmation of every cancel it names is in hand; the
+                    # books follow below (the kill's answer waits for them too)
+                    self.mass_confirmed[event.request_id] = time.perf_counter()
+                    self._cancel_news.set()
                 for tracked in self.oms.mass_cancelled(event.cancelled_quotes,
                                                        event.cancelled_orders):
                     if tracked.key in event.cancelled_quotes:
@@ -301,8 +308,6 @@ class Gateway:
                         self._standing_changed(tracked.instrument_id, tracked.key)
                     else:
                         self.risk.order_gone(tracked.key)
-                if live and event.request_id in self._awaited:
-                    self.mass_confirmed[event.request_id] = time.perf_counter()
             case ExecutionReport():
                 if self.oms.on_execution(event) and event.exec_type is ExecType.TRADE:
                     self.counts["fills"] += 1
@@ -323,6 +328,9 @@ class Gateway:
                 elif not event.is_quote and event.exec_type in (ExecType.CANCELLED,
                                                                 ExecType.REJECTED):
                     self.risk.order_gone(event.client_id)
+        # the meters after the books: a mass cancel's report is confirmed before its
+        # thousands of timeline lines are metered
+        self._meter(event)
 
     def _protect(self, fill: ExecutionReport) -> None:
         """Market-maker protection: count the fill of our quote in continuous trading; a trip
@@ -668,15 +676,21 @@ class Gateway:
 
     def _live_in(self, scope: Scope) -> list[str]:
         """The quotes live at the exchange in `scope`, as the OMS knows them."""
-        return [q.key for q in list(self.oms.quotes.values())  # a copy: the kill line's thread
-                if q.state in LIVE_STATES and _covers(scope, self.instruments[q.instrument_id])]
+        quotes = self.oms.quotes
+        return [q.key for key in list(self.oms.open_quotes)  # a copy: the kill line's thread
+                if (q := quotes[key]).state in LIVE_STATES
+                and _covers(scope, self.instruments[q.instrument_id])]
 
     async def _confirmed(self, scope: Scope, timeout_s: float) -> int:
         """Wait until the exchange has confirmed every cancel in `scope`; returns how many
-        quotes are still live when it has not within `timeout_s`."""
+        quotes are still live when it has not within `timeout_s`. Looks again whenever a
+        cancel or a mass-cancel report comes in (and every 20 ms), never in a busy loop that
+        would hold up the link's events."""
         deadline = time.monotonic() + timeout_s
         while (left := len(self._live_in(scope))) and time.monotonic() < deadline:
-            await asyncio.sleep(0.0005)  # the link's events come in meanwhile
+            self._cancel_news.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._cancel_news.wait(), 0.02)
         return left
 
     # ---- control -----------------------------------------------------------------------------
@@ -716,8 +730,7 @@ class Gateway:
             case Kill():
                 result, started = self.kill_now(identity, body)
                 left = await self._confirmed(parse_scope(body.scope), KILL_CONFIRM_S)
-                return result | {"confirmed_ms": self._confirmed_ms(result, started, left),
-                                 "unconfirmed": left}
+                return result | self._confirmed_ms(result, started, left)
             case KillReset():
                 return self.kill_reset(identity, body)
             case Heartbeat():
@@ -753,14 +766,18 @@ class Gateway:
         return {"scope": body.scope, "state": str(state), "cancelled": len(live),
                 "blocked_ms": blocked_ms, "request_id": request_id}, started
 
-    def _confirmed_ms(self, result: dict[str, Any], started: float, left: int) -> float | None:
-        """From the kill to the moment the gateway knew every cancel confirmed: the
-        exchange's report of the mass cancel, or the last cancel's own status."""
-        if left:
-            return None
+    def _confirmed_ms(self, result: dict[str, Any], started: float, left: int
+                      ) -> dict[str, Any]:
+        """`confirmed_ms`: from the kill to the exchange's confirmation of every cancel in
+        hand (its mass-cancel report, or the last cancel's own status); `settled_ms`: to the
+        gateway's books showing nothing live in the scope; `unconfirmed`: still live."""
+        now = time.perf_counter()
         self._awaited.discard(result["request_id"])
         at = self.mass_confirmed.pop(result["request_id"], None)
-        return ((at if at is not None else time.perf_counter()) - started) * 1e3
+        if left:
+            return {"confirmed_ms": None, "settled_ms": None, "unconfirmed": left}
+        return {"confirmed_ms": ((at if at is not None else now) - started) * 1e3,
+                "settled_ms": (now - started) * 1e3, "unconfirmed": 0}
 
     def kill_reset(self, identity: Identity, body: KillReset) -> dict[str, Any]:
         with self._kill_lock:
@@ -790,8 +807,7 @@ class Gateway:
         left = asyncio.run_coroutine_threadsafe(
             self._confirmed(parse_scope(body.scope), KILL_CONFIRM_S), loop).result(
                 KILL_CONFIRM_S + 1)
-        return result | {"confirmed_ms": self._confirmed_ms(result, started, left),
-                         "unconfirmed": left}
+        return result | self._confirmed_ms(result, started, left)
 
     # ---- prompts and measures ----------------------------------------------------------------
 

@@ -188,8 +188,9 @@ class StepFileReader:
         os.pwrite(self._pos_fd, b"%020d %020d %020d\n" % (pos.offset, pos.seq, pos.line), 0)
         self._committed = pos
 
-    def poll(self) -> list[Received]:
-        """Every complete new record, decoded; bad ones go to the rejects file."""
+    def poll(self, limit: int | None = None) -> list[Received]:
+        """Every complete new record (at most `limit` of them), decoded; bad ones go to the
+        rejects file."""
         if self._fh is None:
             try:
                 self._fh = self.path.open("rb")
@@ -203,6 +204,8 @@ class StepFileReader:
         out: list[Received] = []
         consumed = 0
         for raw in _lines(data[:end + 1]):
+            if limit is not None and len(out) >= limit:
+                break  # the rest at the next poll: the owner's loop breathes in between
             line = self.line + 1
             number_text, tab, message = raw.partition(b"\t")
             if not tab or not number_text.isdigit():

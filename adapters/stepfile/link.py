@@ -13,6 +13,7 @@ link DOWN or FAILED, and the sink hears it as a LinkStatus: stop quoting.
 """
 
 import asyncio
+import collections
 import threading
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -39,6 +40,7 @@ from core.clock import NS_PER_S, Clock
 from core.events import Command, LinkStatus
 from core.ports import EventSink, LinkState
 
+BATCH = 256  # records a file a loop turn
 log = structlog.get_logger("stepfile.link")
 
 SESSION_TYPES = frozenset({"A", "0", "5", "1"})
@@ -83,6 +85,7 @@ class StepFileLink:
         self._sink: EventSink | None = None
         self._writer: StepFileWriter | None = None
         self._write_lock = threading.Lock()  # submit_urgent writes from another thread
+        self._market_data: collections.deque = collections.deque()  # read, not yet handed on
         self._readers: list[StepFileReader] = []
         self._snapshot: SnapshotReader | None = None
         self._inotify: INotify | None = None
@@ -198,24 +201,36 @@ class StepFileLink:
         self._drain()
 
     def _drain(self) -> None:
+        """What the exchange wrote, a bounded amount a loop turn: the trading stream first
+        (statuses, fills, a mass cancel's report), then the market-data snapshot, so a kill's
+        confirmation never waits behind a snapshot of thousands of contracts."""
         if self._state is LinkState.FAILED or self._sink is None:
             return
-        if self._snapshot is not None:
-            try:
-                for market_data in self._snapshot.poll(self.clock.now_ns()):
-                    self._sink(market_data)
-            except EzsrError as exc:
-                # a bad snapshot is skipped; the next one replaces it whole
-                log.error("snapshot_rejected", reason=str(exc))
+        more = False
         for reader in self._readers:
             try:
-                batch = reader.poll()
+                batch = reader.poll(BATCH)
             except LinkGapError as exc:
                 self._fail(str(exc))
                 return
             for received in batch:
                 self._handle(reader, received)
             reader.commit()
+            more = more or len(batch) == BATCH
+        if self._snapshot is not None and not more:
+            try:
+                self._market_data.extend(self._snapshot.poll(self.clock.now_ns()))
+            except EzsrError as exc:
+                # a bad snapshot is skipped; the next one replaces it whole
+                log.error("snapshot_rejected", reason=str(exc))
+        pending = self._market_data
+        for _ in range(min(len(pending), BATCH)):
+            self._sink(pending.popleft())
+        if (more or pending) and self._loop is not None:
+            # a flood (a mass cancel's thousands of statuses, a full snapshot) is taken a
+            # batch a loop turn: the kill line's confirmation, the control channel and the
+            # timers are not held up
+            self._loop.call_soon(self._drain)
 
     def _handle(self, reader: StepFileReader, received: Received) -> None:
         assert self._sink is not None
