@@ -176,7 +176,9 @@ class Department:
             log.warning("risk_alert", key=alert.key, message=alert.message)
             if alert.halt:
                 await _call(self.sock, self.token, Kill(scope="all", reason=alert.message))
-            measure = measures.get(alert.kind)
+            # "kind:scope" (e.g. delta:underlying) before the kind alone
+            scope_kind = alert.scope.partition(":")[0]
+            measure = measures.get(f"{alert.kind}:{scope_kind}", measures.get(alert.kind))
             await _call(self.sock, self.token, RiskAlert(
                 key=alert.key, kind=alert.kind, scope=alert.scope, value=float(alert.value),
                 limit=float(alert.limit), message=alert.message, products=list(alert.products),

@@ -165,7 +165,8 @@ class Department(_Frozen, frozen=True, kw_only=True):
     """a side of one quote or order"""
     bse: BseLimits = BseLimits()
     measures: dict[str, Measure] = {}
-    """alert kind (delta, gamma, vega, theta, loss, maintenance, ...) -> its preset measure"""
+    """alert kind (delta, gamma, vega, theta, loss, maintenance, ...), or kind and scope
+    (delta:underlying, vega:all, ...), -> its preset measure"""
 
 
 class RiskConfig(_Frozen, frozen=True, kw_only=True):
