@@ -2,27 +2,22 @@
 from events, each against its level, each alert once while it lasts."""
 
 from datetime import UTC, date, datetime, timedelta, timezone
-from decimal import Decimal
 
 import pytest
 
 from core.enums import (
-    CallPut,
     CancelReason,
     ExecType,
-    InstrumentKind,
     OrderStatus,
     QuoteStatusCode,
     Side,
-    Venue,
 )
 from core.events import ExecutionReport, MarketData, Quote, QuoteStatus
-from core.instruments import Instrument
 from quoting.models.black import bsm
 from risk.checks import margin_per_lot
 from risk.limits import BseLimits, CashLimits, Department, GreekLimits
 from risk.monitor import DepartmentMonitor
-from tests.unit.risk.kit import ETF, FUTURE, STOCK, config
+from tests.unit.risk.kit import INSTRUMENTS, config
 
 CST = timezone(timedelta(hours=8))
 S = 1_000_000_000
@@ -37,17 +32,7 @@ FAR = date(2026, 11, 23)  # a month before the expiry
 NEAR = date(2026, 12, 22)  # the day before
 
 
-def option(iid: str, strike: str, call: bool = True) -> Instrument:
-    return Instrument(instrument_id=iid, venue=Venue.SSE, kind=InstrumentKind.OPTION,
-                      product="510050", tick=Decimal("0.0001"), multiplier=10000,
-                      prev_close_ticks=1000, underlying="510050",
-                      underlying_kind=InstrumentKind.ETF,
-                      call_put=CallPut.CALL if call else CallPut.PUT, strike=Decimal(strike),
-                      expiry=EXPIRY)
-
-
-C1, C2, P1 = option("C1", "3.1"), option("C2", "3.2"), option("P1", "3.0", call=False)
-INSTRUMENTS = [ETF, C1, C2, P1, STOCK, FUTURE]
+P1 = INSTRUMENTS[3]  # the 3.0 put of kit's 50ETF chain, expiring on EXPIRY
 
 
 def monitor(**department) -> DepartmentMonitor:
