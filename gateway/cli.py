@@ -84,6 +84,16 @@ def build_parser() -> argparse.ArgumentParser:
                        help="rewrite the EzSR snapshot file every so many wall seconds")
     serve.set_defaults(handler=_sim_serve)
 
+    fixat = sim_commands.add_parser(
+        "fix-at", help="the simulator's FIX acceptor in QuickFIX's acceptance-test mode",
+        description="Listen on --port as the FIX 4.4 acceptor QuickFIX's acceptance tests "
+                    "expect (ISLD -> TW44, ResetOnLogon, the standard data dictionary; "
+                    "NewOrderSingle and SecurityDefinition echoed, other application "
+                    "messages refused) until SIGTERM. Settings and logs go to --dir.")
+    fixat.add_argument("--port", type=int, required=True)
+    fixat.add_argument("--dir", type=Path, default=Path("run/fix-at"))
+    fixat.set_defaults(handler=_sim_fix_at)
+
     gateway = commands.add_parser("gateway", help="the gateway process")
     gateway_commands = gateway.add_subparsers(dest="gateway_command", required=True,
                                               metavar="GATEWAY_COMMAND")
@@ -818,6 +828,28 @@ def _load(args: argparse.Namespace):
     if not calendar.is_trading_day(day):
         raise CliError(f"--day: {day.isoformat()} is not a trading day")
     return config, calendar, day
+
+
+def _sim_fix_at(args: argparse.Namespace) -> int:
+    import signal  # noqa: PLC0415
+    import threading  # noqa: PLC0415
+
+    from adapters.fix.at import acceptor  # noqa: PLC0415
+
+    if not 0 < args.port < 65536:
+        raise CliError(f"--port: {args.port} is not a TCP port")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    server = acceptor(args.port, args.dir)
+    server.start()
+    print(f"listening on {args.port}", flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        server.stop()
+    return 0
 
 
 def _sim_serve(args: argparse.Namespace) -> int:

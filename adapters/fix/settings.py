@@ -1,0 +1,36 @@
+"""QuickFIX session settings from values, not hand-edited files: each process writes the
+configuration it runs with (into its own directory, so the run keeps it) and QuickFIX reads
+it back. The FIX 4.4 data dictionary is the one the quickfix wheel installs."""
+
+import sys
+from pathlib import Path
+
+import quickfix as fix
+
+
+class FixSettingsError(ValueError):
+    """A FIX setting that cannot be used (names the setting and the value)."""
+
+
+def dictionary(version: str = "FIX44") -> Path:
+    """The data dictionary the quickfix package installed (`<prefix>/share/quickfix`)."""
+    for root in (Path(sys.prefix), Path(fix.__file__).resolve().parents[3]):
+        path = root / "share" / "quickfix" / f"{version}.xml"
+        if path.exists():
+            return path
+    raise FixSettingsError(f"DataDictionary: no {version}.xml under {sys.prefix}/share/quickfix "
+                           f"(the quickfix package installs it)")
+
+
+def write(path: Path, default: dict[str, str], sessions: list[dict[str, str]]
+          ) -> fix.SessionSettings:
+    """Write `[DEFAULT]` and one `[SESSION]` each to `path`; returns QuickFIX's reading of it."""
+    lines = ["[DEFAULT]", *(f"{k}={v}" for k, v in default.items())]
+    for session in sessions:
+        lines += ["", "[SESSION]", *(f"{k}={v}" for k, v in session.items())]
+    for key, value in [*default.items(), *(kv for s in sessions for kv in s.items())]:
+        if "\n" in value or "=" in key:
+            raise FixSettingsError(f"{key}: {value!r} is not a setting QuickFIX can read")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="ascii")
+    return fix.SessionSettings(str(path))
