@@ -112,6 +112,7 @@ class CancelOrder(Message, frozen=True, kw_only=True):
     client_id: str
     instrument_id: str
     account: str
+    side: Side | None = None  # the order's (FIX's OrderCancelRequest requires it)
 
 
 class RequestForQuote(Message, frozen=True, kw_only=True):
@@ -245,6 +246,7 @@ class Reject(Message, frozen=True, kw_only=True):
 
     ref_id: str
     reason: str
+    ref_type: str = ""  # the kind of command refused (Quote, NewOrder, ...), when known
 
 
 Command = Quote | CancelQuote | MassCancel | NewOrder | CancelOrder | RequestForQuote

@@ -660,4 +660,5 @@ class Exchange:
         ref = getattr(command, "quote_id", None) or getattr(command, "client_id", None) \
             or getattr(command, "request_id", None) or getattr(command, "rfq_id", "")
         now = self.clock.now_ns()
-        self.out.emit(session_id, Reject(ts_event=now, ts_init=now, ref_id=ref, reason=reason))
+        self.out.emit(session_id, Reject(ts_event=now, ts_init=now, ref_id=ref, reason=reason,
+                                         ref_type=type(command).__name__))
