@@ -82,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "silent")
     serve.add_argument("--ezsr-interval-s", type=float, default=1.0,
                        help="rewrite the EzSR snapshot file every so many wall seconds")
+    serve.add_argument("--fix-port", type=int, default=None,
+                       help="also serve the member over FIX 4.4 on this port (SIM -> MM01, "
+                            "with a drop-copy session SIM -> DROP)")
     serve.set_defaults(handler=_sim_serve)
 
     fixat = sim_commands.add_parser(
@@ -107,6 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
     grun.add_argument("--day", type=_day, default=None)
     grun.add_argument("--requote-s", type=float, default=1.0)
     grun.add_argument("--account", default="MM01")
+    grun.add_argument("--link", choices=("stepfile", "fix"), default="stepfile",
+                      help="trade over the file link or over FIX (market data from the "
+                           "EzSR file either way)")
+    grun.add_argument("--fix-host", default="127.0.0.1")
+    grun.add_argument("--fix-port", type=int, default=None)
     grun.set_defaults(handler=_gateway_run)
 
     demo = commands.add_parser(
@@ -327,6 +335,7 @@ def _gateway_run(args: argparse.Namespace) -> int:
     import uvloop  # noqa: PLC0415
 
     from adapters.eztrans.files import read_reference  # noqa: PLC0415
+    from adapters.fix.link import FixLink  # noqa: PLC0415
     from adapters.refdata.loader import load_file, load_rule_pack  # noqa: PLC0415
     from adapters.sim.day import venue_tz  # noqa: PLC0415
     from adapters.stepfile.link import StepFileLink  # noqa: PLC0415
@@ -361,9 +370,17 @@ def _gateway_run(args: argparse.Namespace) -> int:
     def on_record(role: str, seq: int) -> None:
         holder[0].note_record(role, seq)
 
-    link = StepFileLink(args.link_dir, {i.instrument_id: i.tick for i in instruments}, clock,
-                        member=args.account, consumer="gateway", on_record=on_record)
-    link.forget_positions()  # the journal, not the link, says where to resume
+    ticks = {i.instrument_id: i.tick for i in instruments}
+    link: StepFileLink | FixLink
+    if args.link == "fix":
+        if args.fix_port is None:
+            raise CliError("--fix-port: the FIX link needs the exchange's port")
+        link = FixLink(run / "fix", args.fix_host, args.fix_port, ticks, clock,
+                       snapshot_dir=args.link_dir / "ezsr")
+    else:
+        link = StepFileLink(args.link_dir, ticks, clock, member=args.account,
+                            consumer="gateway", on_record=on_record)
+        link.forget_positions()  # the journal, not the link, says where to resume
 
     async def main() -> None:
         from gateway.process import Gateway  # noqa: PLC0415
@@ -877,10 +894,17 @@ def _sim_serve(args: argparse.Namespace) -> int:
     reference = args.link_dir / "eztrans" / f"reference_{day:%Y%m%d}.csv"
     reference.parent.mkdir(parents=True, exist_ok=True)
     write_reference(reference, sim_day.listing.instruments)
+    acceptor = None
+    if args.fix_port is not None:
+        from adapters.fix.acceptor import FixAcceptor  # noqa: PLC0415
+
+        acceptor = FixAcceptor(args.fix_port, args.link_dir / "fix",
+                               {i.instrument_id: i.tick for i in sim_day.listing.instruments},
+                               cancel_on_disconnect=args.cancel_on_disconnect)
     server = StepFileServer(sim_day, args.link_dir, member=args.member,
                             heartbeat_s=args.heartbeat_s,
                             cancel_on_disconnect=args.cancel_on_disconnect,
-                            on_market_data=snapshot.update)
+                            on_market_data=snapshot.update, fix=acceptor)
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     signal.signal(signal.SIGINT, lambda *_: stopping.append(True))
@@ -897,7 +921,13 @@ def _sim_serve(args: argparse.Namespace) -> int:
                                                  "sim_ns": sim_day.clock.now_ns()}))
             tmp.replace(status_path)
 
-    serve(server, anchor, stop=lambda: bool(stopping), on_tick=tick)
+    if acceptor is not None:
+        acceptor.start()
+    try:
+        serve(server, anchor, stop=lambda: bool(stopping), on_tick=tick)
+    finally:
+        if acceptor is not None:
+            acceptor.stop()
     snapshot.write(sim_day.clock.now_ns())
     if sim_day.clock.now_ns() >= sim_day.end_ns:
         out = write_end_of_day(sim_day, args.link_dir / "eztrans", calendar)

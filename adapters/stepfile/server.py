@@ -18,6 +18,7 @@ import select
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 import msgspec
 import structlog
@@ -49,6 +50,22 @@ from core.events import (
 )
 
 log = structlog.get_logger("stepfile.server")
+
+
+class FixTransport(Protocol):
+    """The member's FIX session beside the files (adapters.fix.acceptor.FixAcceptor)."""
+
+    wake_fd: int
+    logged_on: set[str]  # QuickFIX keeps the member's session alive with its heartbeats
+
+    def take(self) -> list: ...
+
+    def send(self, event: Event) -> bool: ...
+
+    def send_fill_copy(self, event: Event) -> None: ...
+
+
+MEMBER_SESSION_FIX = "MM01"  # the member's CompID on the FIX session
 
 MEMBER_SESSION = "member"
 _PUBLIC = (PhaseChange, LimitStateChange, Halt, Rfq)
@@ -108,8 +125,10 @@ class StepFileServer:
         heartbeat_s: float = 1.0,
         cancel_on_disconnect: bool = False,
         on_market_data: Callable[[MarketData], None] | None = None,
+        fix: "FixTransport | None" = None,
     ) -> None:
         self.day = sim_day
+        self.fix = fix  # the member's FIX session beside the files, when served
         self.directory = directory
         self.heartbeat_s = heartbeat_s
         self.cancel_on_disconnect = cancel_on_disconnect
@@ -170,7 +189,17 @@ class StepFileServer:
                 continue
             records.append(FlowRecord(ts=now, session=MEMBER_SESSION, seq=received.seq,
                                       command=command))  # type: ignore[arg-type]
-        if self.member_up and time.monotonic() - self._last_heard_wall > 3 * self.heartbeat_s:
+        if self.fix is not None:
+            for item in self.fix.take():
+                if item.command is not None:
+                    records.append(FlowRecord(ts=now, session=MEMBER_SESSION,
+                                              command=item.command))
+                elif item.session == MEMBER_SESSION_FIX:
+                    self._last_heard_wall = time.monotonic()
+                    records.append(FlowRecord(ts=now, session=MEMBER_SESSION, link=item.link))
+        over_fix = self.fix is not None and MEMBER_SESSION_FIX in self.fix.logged_on
+        if (self.member_up and not over_fix
+                and time.monotonic() - self._last_heard_wall > 3 * self.heartbeat_s):
             records.append(FlowRecord(ts=now, session=MEMBER_SESSION, link="silent"))
         if records:
             os.write(self._journal_fd, b"".join(encode_record(r) for r in records))
@@ -208,6 +237,9 @@ class StepFileServer:
         kind, body = to_step(event, self.ticks)  # type: ignore[arg-type]
         role = PUBDATA if isinstance(event, _PUBLIC) else EXECREPORT
         self.outputs[role].append(kind, body, event.ts_event)
+        if self.fix is not None and not self.outputs[role].recovering:
+            self.fix.send(event)
+            self.fix.send_fill_copy(event)
         if isinstance(event, MassCancelReport):
             self.flush()  # the member's confirmation goes out before the statuses it names
 
@@ -275,6 +307,8 @@ def serve(server: StepFileServer, anchor: Anchor, *, stop: Callable[[], bool] = 
     inotify.add_watch(str(server.directory), WATCH)
     poller = select.poll()
     poller.register(inotify.fileno(), select.POLLIN)
+    if server.fix is not None:
+        poller.register(server.fix.wake_fd, select.POLLIN)
     try:
         day.run(until_ns=min(anchor.sim_ns(time.time_ns()), day.end_ns))
         server.logon()  # only once the replay has caught up with the present
@@ -291,8 +325,12 @@ def serve(server: StepFileServer, anchor: Anchor, *, stop: Callable[[], bool] = 
             wait_s = server.heartbeat_s / 2
             if nxt is not None:
                 wait_s = min(wait_s, max((nxt - target) / NS_PER_S / anchor.speed, 0.0))
-            if poller.poll(wait_s * 1000):
+            if poller.poll(wait_s * 1000) and _readable(inotify.fileno()):
                 inotify.read(timeout=0)
     finally:
         server.close()
         inotify.close()
+
+
+def _readable(fd: int) -> bool:
+    return bool(select.select([fd], [], [], 0)[0])

@@ -1,0 +1,204 @@
+"""The simulator's FIX acceptor: the member's trading session (and a drop-copy session) over
+QuickFIX, beside the file link (`mmgw sim serve --fix-port N`).
+
+QuickFIX calls back on its own threads. Every callback copies what it got into core Structs
+(or a link event) and queues it for the simulator's loop, which it wakes through a pipe; it
+keeps no QuickFIX object and catches every exception (one escaping a callback would end the
+process), answering a message it cannot read with a Reject that names the tag and the value.
+The loop sends the exchange's events back with `send`, from its own thread (QuickFIX's
+sessions take sends from any thread).
+
+Sessions: SIM -> MM01 (the member: quotes, orders, cancels, RFQ answers in; statuses, fills,
+mass-cancel reports, phases, RFQs out) and SIM -> DROP (every fill of the member's, for a
+second party). Sequence numbers persist across reconnects within the run (no reset on
+logon), so a gap is recovered by ResendRequest and gap fill; the store is a FileStore in the
+link directory, so they persist across restarts of the simulator too.
+"""
+
+import contextlib
+import os
+import queue
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import quickfix as fix
+import structlog
+
+from adapters.fix.messages import FixError, build, fields_of, from_fix, to_fix
+from adapters.fix.settings import dictionary, write
+from core.events import Command, Event, ExecutionReport, Reject
+
+log = structlog.get_logger("fix.acceptor")
+
+EXCHANGE, MEMBER, DROP_COPY = "SIM", "MM01", "DROP"
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """What a callback hands the loop: a command, or a link event (logon, logout)."""
+
+    session: str  # MEMBER or DROP_COPY
+    command: Command | None = None
+    link: str = ""
+
+
+def session_defaults(directory: Path) -> dict[str, str]:
+    """The settings both ends of the trading link share."""
+    return {
+        "StartTime": "00:00:00",
+        "EndTime": "00:00:00",
+        "UseDataDictionary": "Y",
+        "DataDictionary": str(dictionary("FIX44")),
+        "ValidateUserDefinedFields": "N",
+        "AllowUnknownMsgFields": "Y",
+        "FileStorePath": str(directory / "store"),
+        "FileLogPath": str(directory / "log"),
+        "PersistMessages": "Y",
+    }
+
+
+class _Application(fix.Application):
+    def __init__(self, owner: "FixAcceptor") -> None:
+        super().__init__()
+        self.owner = owner
+
+    # QuickFIX's callback names and arguments
+    def onCreate(self, sessionID):
+        pass
+
+    def onLogon(self, sessionID):
+        self.owner._link(sessionID, "logon")
+
+    def onLogout(self, sessionID):
+        self.owner._link(sessionID, "logout")
+
+    def toAdmin(self, message, sessionID):
+        pass
+
+    def fromAdmin(self, message, sessionID):
+        pass
+
+    def toApp(self, message, sessionID):
+        pass
+
+    def fromApp(self, message, sessionID):
+        self.owner._inbound(message, sessionID)
+
+
+class FixAcceptor:
+    def __init__(self, port: int, directory: Path, ticks: Mapping[str, Decimal], *,
+                 cancel_on_disconnect: bool = False) -> None:
+        self.port = port
+        self.ticks = ticks
+        self.cancel_on_disconnect = cancel_on_disconnect
+        self.inbox: queue.SimpleQueue[Inbound] = queue.SimpleQueue()
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        self.logged_on: set[str] = set()
+        # the sessions exist from the start: what the exchange says before the member logs on
+        # is stored and reaches it by resend at its logon
+        self._ids = {target: fix.SessionID("FIX.4.4", EXCHANGE, target)
+                     for target in (MEMBER, DROP_COPY)}
+        self.errors = 0
+        settings = write(directory / "acceptor.cfg", session_defaults(directory) | {
+            "ConnectionType": "acceptor", "SocketAcceptPort": str(port),
+            "SocketReuseAddress": "Y", "SocketNodelay": "Y",
+        }, [{"BeginString": "FIX.4.4", "SenderCompID": EXCHANGE, "TargetCompID": target}
+            for target in (MEMBER, DROP_COPY)])
+        self._application = _Application(self)
+        self._server = fix.SocketAcceptor(self._application, fix.FileStoreFactory(settings),
+                                          settings, fix.FileLogFactory(settings))
+        self._lock = threading.Lock()
+
+    @property
+    def wake_fd(self) -> int:
+        """Readable when something is queued (drain it with `take`)."""
+        return self._wake_r
+
+    def start(self) -> None:
+        self._server.start()
+
+    def stop(self) -> None:
+        self._server.stop()
+        os.close(self._wake_w)
+        os.close(self._wake_r)
+
+    def take(self) -> list[Inbound]:
+        """Everything queued since the last call (the loop's thread)."""
+        try:
+            while os.read(self._wake_r, 4096):
+                pass
+        except BlockingIOError:
+            pass
+        out = []
+        while True:
+            try:
+                out.append(self.inbox.get_nowait())
+            except queue.Empty:
+                return out
+
+    def send(self, event: Event, *, drop_copy: bool = False) -> bool:
+        """Send an exchange event to the member (or the drop copy); False when that session
+        is not logged on now (its store keeps the message: it reaches the party by resend
+        when it logs on)."""
+        target = DROP_COPY if drop_copy else MEMBER
+        fix.Session.sendToTarget(build(to_fix(event, self.ticks)), self._ids[target])
+        return target in self.logged_on
+
+    def send_fill_copy(self, event: Event) -> None:
+        if isinstance(event, ExecutionReport) and event.exec_type.value == "trade":
+            self.send(event, drop_copy=True)
+
+    # ---- QuickFIX's threads --------------------------------------------------------------
+
+    def _who(self, session_id: fix.SessionID) -> str:
+        return session_id.getTargetCompID().getValue()
+
+    def _wake(self, item: Inbound) -> None:
+        self.inbox.put(item)
+        # a full pipe means the loop has a wake-up pending already; a closed one, stopping
+        with contextlib.suppress(BlockingIOError, OSError):
+            os.write(self._wake_w, b"x")
+
+    def _link(self, session_id: fix.SessionID, what: str) -> None:
+        try:
+            who = self._who(session_id)
+            with self._lock:
+                (self.logged_on.add if what == "logon" else self.logged_on.discard)(who)
+            self._wake(Inbound(who, link=what))
+        except Exception as exc:  # a callback must not raise
+            self.errors += 1
+            log.error("fix_callback_failed", where=what, error=repr(exc))
+
+    def _inbound(self, message: fix.Message, session_id: fix.SessionID) -> None:
+        try:
+            who = self._who(session_id)
+            if who != MEMBER:
+                raise FixError(35, message.getHeader().getField(35),
+                               f"the {who} session takes no application messages")
+            command = from_fix(fields_of(message), self.ticks, time.time_ns())
+            if isinstance(command, Event):
+                raise FixError(35, message.getHeader().getField(35),
+                               "an exchange's message, not a member's")
+            self._wake(Inbound(who, command=command))  # type: ignore[arg-type]
+        except FixError as exc:
+            self.errors += 1
+            now = time.time_ns()
+            ref = ""
+            with contextlib.suppress(FixError):
+                ref = next((v for t, v in fields_of(message).body if t in (117, 11, 131)), "")
+            self._reply(session_id, Reject(ts_event=now, ts_init=now, ref_id=ref,
+                                           reason=str(exc)))
+        except Exception as exc:  # a callback must not raise
+            self.errors += 1
+            log.error("fix_callback_failed", where="fromApp", error=repr(exc))
+
+    def _reply(self, session_id: fix.SessionID, event: Event) -> None:
+        try:
+            fix.Session.sendToTarget(build(to_fix(event, self.ticks)), session_id)
+        except Exception as exc:  # a callback must not raise
+            log.error("fix_reply_failed", error=repr(exc))

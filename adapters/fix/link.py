@@ -1,0 +1,183 @@
+"""The gateway's FIX link: an `ExchangeLink` on a QuickFIX initiator (MM01 -> SIM, FIX 4.4).
+
+Commands go out through `fix.Session.sendToTarget` (QuickFIX takes sends from any thread, so
+`submit_urgent` is `submit`). QuickFIX calls back on its own threads: every callback copies
+the message into core Structs and hands them to the event loop with `call_soon_threadsafe`,
+keeps no QuickFIX object, and catches every exception (one escaping a callback would end the
+process): a message it cannot read is reported to the sink as a `Reject` naming the tag and
+the value, and logged. Logon and logout become `LinkStatus` up and down; QuickFIX reconnects
+on its own every `reconnect_s`, and its FileStore keeps the sequence numbers across
+reconnects and restarts (a gap is recovered by ResendRequest and gap fill).
+
+Market data does not travel over this session: the exchange's EzSR snapshot file is read
+as on the file link (`snapshot_dir`), as SSE's members take it from EzSR beside their trading
+line.
+"""
+
+import asyncio
+import time
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+
+import quickfix as fix
+import structlog
+from inotify_simple import INotify
+from inotify_simple import flags as inotify_flags
+
+from adapters.ezsr.snapshot import SNAPSHOT_FILE, EzsrError, SnapshotReader
+from adapters.fix.acceptor import EXCHANGE, MEMBER, session_defaults
+from adapters.fix.messages import FixError, build, fields_of, from_fix, to_fix
+from adapters.fix.settings import write
+from core.clock import Clock
+from core.events import Command, LinkStatus, Reject
+from core.ports import EventSink, LinkState
+
+log = structlog.get_logger("fix.link")
+
+
+class _Application(fix.Application):
+    def __init__(self, owner: "FixLink") -> None:
+        super().__init__()
+        self.owner = owner
+
+    # QuickFIX's callback names and arguments
+    def onCreate(self, sessionID):
+        pass
+
+    def onLogon(self, sessionID):
+        self.owner._to_loop(self.owner._set_state, LinkState.UP, "logged on")
+
+    def onLogout(self, sessionID):
+        self.owner._to_loop(self.owner._set_state, LinkState.DOWN, "logged out")
+
+    def toAdmin(self, message, sessionID):
+        pass
+
+    def fromAdmin(self, message, sessionID):
+        pass
+
+    def toApp(self, message, sessionID):
+        pass
+
+    def fromApp(self, message, sessionID):
+        self.owner._inbound(message)
+
+
+class FixLink:
+    name = "fix"
+
+    def __init__(self, directory: Path, host: str, port: int, ticks: Mapping[str, Decimal],
+                 clock: Clock, *, snapshot_dir: Path | None = None, heartbeat_s: int = 1,
+                 reconnect_s: int = 1) -> None:
+        self.directory = directory
+        self.ticks = ticks
+        self.clock = clock
+        self.snapshot_dir = snapshot_dir
+        self._state = LinkState.DOWN
+        self._sink: EventSink | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._session = fix.SessionID("FIX.4.4", MEMBER, EXCHANGE)
+        self._settings = write(directory / "initiator.cfg", session_defaults(directory) | {
+            "ConnectionType": "initiator", "SocketConnectHost": host,
+            "SocketConnectPort": str(port), "HeartBtInt": str(heartbeat_s),
+            "ReconnectInterval": str(reconnect_s), "SocketNodelay": "Y",
+        }, [{"BeginString": "FIX.4.4", "SenderCompID": MEMBER, "TargetCompID": EXCHANGE}])
+        self._application = _Application(self)
+        self._initiator: fix.SocketInitiator | None = None
+        self._snapshot: SnapshotReader | None = None
+        self._inotify: INotify | None = None
+        self.errors = 0
+
+    @property
+    def state(self) -> LinkState:
+        return self._state
+
+    def resume_after(self, handled: Mapping[str, int]) -> None:
+        """The file link's resume points mean nothing here: QuickFIX's store resumes the
+        session's sequence numbers, and the exchange resends what the gateway missed."""
+
+    async def start(self, sink: EventSink) -> None:
+        self._sink = sink
+        self._loop = asyncio.get_running_loop()
+        if self.snapshot_dir is not None:
+            self.snapshot_dir.mkdir(parents=True, exist_ok=True)
+            self._snapshot = SnapshotReader(self.snapshot_dir / SNAPSHOT_FILE, self.ticks)
+            self._inotify = INotify()
+            self._inotify.add_watch(str(self.snapshot_dir), inotify_flags.MODIFY
+                                    | inotify_flags.CREATE | inotify_flags.MOVED_TO)
+            self._loop.add_reader(self._inotify.fileno(), self._on_snapshot)
+            self._on_snapshot()
+        self._set_state(LinkState.CONNECTING, "logon sent")
+        self._initiator = fix.SocketInitiator(self._application,
+                                              fix.FileStoreFactory(self._settings),
+                                              self._settings,
+                                              fix.FileLogFactory(self._settings))
+        self._initiator.start()
+
+    async def stop(self) -> None:
+        if self._initiator is not None:
+            initiator, self._initiator = self._initiator, None
+            await asyncio.get_running_loop().run_in_executor(None, initiator.stop)
+        if self._inotify is not None and self._loop is not None:
+            self._loop.remove_reader(self._inotify.fileno())
+            self._inotify.close()
+            self._inotify = None
+        self._set_state(LinkState.DOWN, "logout sent")
+
+    def submit(self, command: Command) -> None:
+        """Send a command now (QuickFIX writes it on the calling thread)."""
+        if self._state is not LinkState.UP:
+            raise RuntimeError(f"the FIX link is {self._state}: nothing can be sent")
+        if not fix.Session.sendToTarget(build(to_fix(command, self.ticks)), self._session):
+            raise RuntimeError("the FIX session did not take the message")
+
+    submit_urgent = submit  # any thread, at once: the kill line's
+
+    # ---- QuickFIX's threads --------------------------------------------------------------
+
+    def _to_loop(self, fn, *args) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(fn, *args)
+
+    def _inbound(self, message: fix.Message) -> None:
+        try:
+            event = from_fix(fields_of(message), self.ticks, self.clock.now_ns())
+            self._to_loop(self._deliver, event)
+        except FixError as exc:
+            self.errors += 1
+            now = time.time_ns()
+            log.error("fix_message_unreadable", error=str(exc))
+            self._to_loop(self._deliver, Reject(ts_event=now, ts_init=now, ref_id="",
+                                                reason=f"unreadable from the exchange: {exc}"))
+        except Exception as exc:  # a callback must not raise
+            self.errors += 1
+            log.error("fix_callback_failed", error=repr(exc))
+
+    # ---- the loop's thread ---------------------------------------------------------------
+
+    def _deliver(self, event) -> None:
+        if self._sink is not None:
+            self._sink(event)
+
+    def _on_snapshot(self) -> None:
+        if self._inotify is not None:
+            self._inotify.read(timeout=0)
+        if self._snapshot is None or self._sink is None:
+            return
+        try:
+            for market_data in self._snapshot.poll(self.clock.now_ns()):
+                self._sink(market_data)
+        except EzsrError as exc:
+            log.error("snapshot_rejected", reason=str(exc))
+
+    def _set_state(self, state: LinkState, reason: str) -> None:
+        if state is self._state:
+            return
+        self._state = state
+        log.info("link_state", link=self.name, state=str(state), reason=reason)
+        if self._sink is not None:
+            now = self.clock.now_ns()
+            self._sink(LinkStatus(ts_event=now, ts_init=now, link=self.name, state=str(state),
+                                  reason=reason))
