@@ -1,0 +1,146 @@
+"""The FIX link end to end: `mmgw sim serve --fix-port` (a real QuickFIX acceptor) and `mmgw
+gateway run --link fix` (a real QuickFIX initiator) as processes on loopback: quotes
+accepted, fills, RFQs answered, a drop-copy party receiving every fill, a kill that leaves
+nothing live at the exchange, and cancel-on-disconnect when the gateway dies."""
+
+import json
+import signal
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import quickfix as fix
+
+from adapters.fix.acceptor import DROP_COPY, EXCHANGE, session_defaults
+from adapters.fix.messages import fields_of
+from adapters.fix.settings import write
+from gateway.control import Kill, Status, make_tokens, request
+from tests.integration.linkkit import MMGW
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class DropCopy(fix.Application):
+    """The second party: logs on as DROP and keeps every message it is sent."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[str] = []
+        self.logged_on = threading.Event()
+
+    def onCreate(self, sessionID):
+        pass
+
+    def onLogon(self, sessionID):
+        self.logged_on.set()
+
+    def onLogout(self, sessionID):
+        pass
+
+    def toAdmin(self, message, sessionID):
+        pass
+
+    def fromAdmin(self, message, sessionID):
+        pass
+
+    def toApp(self, message, sessionID):
+        pass
+
+    def fromApp(self, message, sessionID):
+        self.messages.append(message.toString())
+
+
+def exchange_live(link: Path) -> int:
+    return json.loads((link / ".sim" / "status.json").read_text())["live_quotes"].get("MM01", 0)
+
+
+def wait_for(predicate, timeout_s: float, what: str):
+    deadline = time.monotonic() + timeout_s
+    while not (got := predicate()):
+        assert time.monotonic() < deadline, f"waited {timeout_s} s for {what}"
+        time.sleep(0.2)
+    return got
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory):
+    base = tmp_path_factory.mktemp("fix")
+    link, run = base / "link", base / "run"
+    run.mkdir()
+    tokens = make_tokens(run / "control.tokens", {"rita": "risk", "otto": "ops"})
+    port = _free_port()
+    sim = subprocess.Popen([str(MMGW), "sim", "serve", "--link-dir", str(link), "--speed", "10",
+                            "--from", "09:29:30", "--fix-port", str(port),
+                            "--cancel-on-disconnect"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wait_for(lambda: list(link.glob("eztrans/reference_*.csv")), 60, "the reference file")
+    drop = DropCopy()
+    settings = write(base / "drop" / "drop.cfg", session_defaults(base / "drop") | {
+        "ConnectionType": "initiator", "SocketConnectHost": "127.0.0.1",
+        "SocketConnectPort": str(port), "HeartBtInt": "1", "ReconnectInterval": "1"},
+        [{"BeginString": "FIX.4.4", "SenderCompID": DROP_COPY, "TargetCompID": EXCHANGE}])
+    initiator = fix.SocketInitiator(drop, fix.MemoryStoreFactory(), settings,
+                                    fix.FileLogFactory(settings))
+    initiator.start()
+    gateway = subprocess.Popen([str(MMGW), "gateway", "run", "--run-dir", str(run),
+                                "--link-dir", str(link), "--link", "fix", "--fix-port",
+                                str(port), "--requote-s", "0.5"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wait_for((run / "control.sock").exists, 60, "the gateway")
+    yield {"link": link, "run": run, "tokens": tokens, "drop": drop, "gateway": gateway,
+           "sim": sim}
+    initiator.stop()
+    for proc in (gateway, sim):
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=60)
+
+
+def status(desk) -> dict:
+    return request(desk["run"] / "control.sock", desk["tokens"]["otto"], Status()).result
+
+
+def test_quotes_fills_and_rfq_answers_travel_over_fix(desk):
+    figures = wait_for(lambda: (f := status(desk))["counts"]["fills"] > 0
+                       and f["counts"]["rfq_answers"] > 0 and f, 60, "fills and RFQ answers")
+    assert figures["links"] == {"fix": "up"} and figures["quoting"]
+    assert figures["counts"]["accepted"] > 100 and figures["counts"]["rejected"] == 0
+    assert wait_for(lambda: exchange_live(desk["link"]) > 100, 10, "live quotes")
+
+
+def test_the_drop_copy_party_receives_every_fill(desk):
+    assert desk["drop"].logged_on.wait(10)
+    fills = status(desk)["counts"]["fills"]
+    copies = wait_for(lambda: [m for m in desk["drop"].messages if "\x0135=8\x01" in m]
+                      if len([m for m in desk["drop"].messages
+                              if "\x0135=8\x01" in m]) >= fills else None, 20,
+                      "the drop copy to catch up")
+    layouts = [fields_of(fix.Message(m, False)) for m in copies]
+    assert all(layout.get(150) == "F" and layout.get(1) == "MM01" for layout in layouts)
+    assert len({layout.get(17) for layout in layouts}) == len(layouts)  # each fill once
+
+
+def test_a_kill_over_fix_leaves_nothing_live(desk):
+    answer = request(desk["run"] / "control.sock", desk["tokens"]["rita"],
+                     Kill(scope="all", reason="fix drill"))
+    assert answer.ok and answer.result["unconfirmed"] == 0 and answer.result["cancelled"] > 0
+    assert answer.result["confirmed_ms"] is not None
+    wait_for(lambda: exchange_live(desk["link"]) == 0, 5, "the exchange to be empty")
+
+
+def test_cancel_on_disconnect_when_the_gateway_dies(desk):
+    from gateway.control import KillReset  # noqa: PLC0415
+
+    assert request(desk["run"] / "control.sock", desk["tokens"]["rita"],
+                   KillReset(scope="all", reason="again")).ok
+    wait_for(lambda: exchange_live(desk["link"]) > 100, 20, "quotes again")
+    desk["gateway"].send_signal(signal.SIGKILL)  # no logout, no mass cancel: the socket drops
+    desk["gateway"].wait(timeout=10)
+    wait_for(lambda: exchange_live(desk["link"]) == 0, 15, "cancel-on-disconnect")
