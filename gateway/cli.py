@@ -35,6 +35,9 @@ def _run_options(parser: argparse.ArgumentParser, *, run_dir: str, speed: float)
     parser.add_argument("--day", type=_day, default=None)
     parser.add_argument("--speed", type=float, default=speed,
                         help=f"simulated seconds per wall-clock second (default {speed:g})")
+    parser.add_argument("--link", choices=("stepfile", "fix"), default="stepfile",
+                        help="the gateway trades over the EzSTEP-style file link (default) or "
+                             "over FIX 4.4 through QuickFIX")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -410,7 +413,8 @@ def _demo(args: argparse.Namespace) -> int:
         raise CliError(f"--speed: {args.speed} must be above zero")
     _, _, day = _load(args)
     summary = run_demo(args.run_dir, day=day, seed=args.seed, speed=args.speed,
-                       short=args.short, quiet=args.json, config_dir=args.config_dir)
+                       short=args.short, quiet=args.json, config_dir=args.config_dir,
+                       link=args.link)
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
@@ -423,7 +427,7 @@ def _up(args: argparse.Namespace) -> int:
 
     started = up(args.run_dir, seed=args.seed, speed=args.speed, start=args.from_time,
                  day=f"{args.day:%Y-%m-%d}" if args.day else None, requote_s=args.requote_s,
-                 config_dir=args.config_dir)
+                 config_dir=args.config_dir, link=args.link)
     for name, proc in started.items():
         print(f"{name:<10} pid {proc['pid']:<8} log {proc['log']}")
     print(f"up: mmgw status --run-dir {args.run_dir}; mmgw down --run-dir {args.run_dir}")

@@ -65,7 +65,7 @@ def _local_ns(day: date, hhmm: str, offset: timezone) -> int:
 
 def run_demo(run: Path, *, day: date, seed: int = 7, speed: float = 200.0,
              short: bool = False, requote_s: float = 0.05, quiet: bool = False,
-             config_dir: Path | None = None) -> dict[str, Any]:
+             config_dir: Path | None = None, link: str = "stepfile") -> dict[str, Any]:
     config = load_config(config_dir)
     offset = venue_tz(config)
     start = SHORT_FROM if short else FULL_FROM
@@ -74,7 +74,7 @@ def run_demo(run: Path, *, day: date, seed: int = 7, speed: float = 200.0,
     # market data every 3 s of the exchange's time, as its level-1 snapshots come: the
     # pre-trade checks refuse a quote whose market data is stale
     up(run, seed=seed, speed=speed, start=start, day=f"{day:%Y-%m-%d}", requote_s=requote_s,
-       config_dir=config_dir, ezsr_interval_s=max(3.0 / speed, 0.01))
+       config_dir=config_dir, ezsr_interval_s=max(3.0 / speed, 0.01), link=link)
     first, last = _local_ns(day, start, offset), _local_ns(day, CLOSE, offset)
     figures: dict[str, Any] = {}
     try:

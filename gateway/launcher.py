@@ -56,7 +56,8 @@ def alive(pid: int) -> bool:
 
 def up(run: Path, *, seed: int = 7, speed: float = 1.0, start: str | None = None,
        day: str | None = None, requote_s: float = 1.0, timeout_s: float = 120.0,
-       config_dir: Path | None = None, ezsr_interval_s: float = 1.0) -> dict:
+       config_dir: Path | None = None, ezsr_interval_s: float = 1.0,
+       link: str = "stepfile") -> dict:
     """Start the simulator, the gateway and the department risk process; wait until the
     gateway answers."""
     processes = run / "processes.json"
@@ -71,25 +72,29 @@ def up(run: Path, *, seed: int = 7, speed: float = 1.0, start: str | None = None
     (run / "logs").mkdir(exist_ok=True)
     if not (run / "control.tokens").exists():
         make_tokens(run / "control.tokens", PEOPLE, {"trader": desk_products(config_dir)})
-    link = run / "link"
+    link_dir = run / "link"
     common = ["--day", day] if day else []
     mmgw = [_mmgw(), *(["--config-dir", str(config_dir)] if config_dir else [])]
-    sim = [*mmgw, "sim", "serve", "--link-dir", str(link), "--seed", str(seed),
+    sim = [*mmgw, "sim", "serve", "--link-dir", str(link_dir), "--seed", str(seed),
            "--speed", str(speed), "--ezsr-interval-s", str(ezsr_interval_s), *common,
            *(["--from", start] if start else [])]
-    gateway = [*mmgw, "gateway", "run", "--run-dir", str(run), "--link-dir", str(link),
+    gateway = [*mmgw, "gateway", "run", "--run-dir", str(run), "--link-dir", str(link_dir),
                "--requote-s", str(requote_s), *common]
+    if link == "fix":  # the simulator's FIX acceptor on a free loopback port
+        port = str(_free_port())
+        sim += ["--fix-port", port]
+        gateway += ["--link", "fix", "--fix-port", port]
     started: dict[str, Any] = {}
     started["simulator"] = _spawn(sim, run / "logs" / "simulator.log")
     processes.write_text(json.dumps(started))
     deadline = time.monotonic() + timeout_s
-    while not list(link.glob("eztrans/reference_*.csv")):
+    while not list(link_dir.glob("eztrans/reference_*.csv")):
         _check_alive(started, run, deadline)
     started["gateway"] = _spawn(gateway, run / "logs" / "gateway.log")
     processes.write_text(json.dumps(started))
     while not (run / "control.sock").exists():
         _check_alive(started, run, deadline)
-    department = [*mmgw, "risk", "department", "--run-dir", str(run), "--link-dir", str(link),
+    department = [*mmgw, "risk", "department", "--run-dir", str(run), "--link-dir", str(link_dir),
                   *common]
     started["department"] = _spawn(department, run / "logs" / "department.log")
     processes.write_text(json.dumps(started))
@@ -112,6 +117,14 @@ def restart_gateway(run: Path, started: dict[str, Any], timeout_s: float = 120.0
     while not (run / "control.sock").exists():
         _check_alive(started, run, deadline)
     return started
+
+
+def _free_port() -> int:
+    import socket  # noqa: PLC0415
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def _spawn(command: list[str], log: Path) -> dict[str, Any]:
