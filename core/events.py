@@ -249,7 +249,25 @@ class Reject(Message, frozen=True, kw_only=True):
     ref_type: str = ""  # the kind of command refused (Quote, NewOrder, ...), when known
 
 
-Command = Quote | CancelQuote | MassCancel | NewOrder | CancelOrder | RequestForQuote
+class StatusRequest(Message, frozen=True, kw_only=True):
+    """The status of every live quote and order of the account (a link asks it after a
+    reconnect, before quoting again)."""
+
+    request_id: str
+    account: str
+
+
+class StatusReport(Message, frozen=True, kw_only=True):
+    """The exchange's answer to a StatusRequest: what of the account stands now."""
+
+    request_id: str
+    account: str
+    live_quotes: tuple[str, ...] = ()
+    live_orders: tuple[str, ...] = ()
+
+
+Command = (Quote | CancelQuote | MassCancel | NewOrder | CancelOrder | RequestForQuote
+           | StatusRequest)
 Event = (
     MarketData
     | QuoteStatus
@@ -261,6 +279,7 @@ Event = (
     | Halt
     | Reject
     | LinkStatus
+    | StatusReport
 )
 AnyMessage = Command | Event
 

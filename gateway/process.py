@@ -47,6 +47,8 @@ from core.events import (
     QuoteStatus,
     Rfq,
     Scope,
+    StatusReport,
+    StatusRequest,
 )
 from core.instruments import Instrument
 from core.ports import ExchangeLink, LinkState
@@ -89,6 +91,7 @@ DUPLICATE = "duplicate"  # an exchange event told twice (a fill by its exec id):
 CONTROL_BODY = msgspec.msgpack.Decoder(Body)
 
 
+RECONCILE_S = 5.0  # how long a reconnect waits for the exchange's status report
 KILL_CONFIRM_S = 5.0  # how long a kill waits for the exchange to confirm its cancels
 PROMPT = "prompt"  # the journal's kind for prompts raised, confirmed, dismissed or cleared
 HANG_FILE = "hang-engine"  # fault injection: with MMGW_FAULT_HANG_S set, the engine blocks
@@ -189,6 +192,7 @@ class Gateway:
         # start (milliseconds since the epoch, base 36) before their number
         self._incarnation = _base36(time.time_ns() // 1_000_000)
         self._dirty_after_loss = False
+        self._status_request: tuple[str, float] | None = None  # id, answer due (monotonic)
         # what the gate refused at the last requote, per product and rule (not sent: not counted
         # as exchange rejections)
         self.gate_refusals: dict[str, dict[str, int]] = {}
@@ -308,6 +312,9 @@ class Gateway:
                         self._standing_changed(tracked.instrument_id, tracked.key)
                     else:
                         self.risk.order_gone(tracked.key)
+            case StatusReport() if not live or (self._status_request is not None
+                                                and event.request_id == self._status_request[0]):
+                self._reconcile(event)
             case ExecutionReport():
                 if self.oms.on_execution(event) and event.exec_type is ExecType.TRADE:
                     self.counts["fills"] += 1
@@ -331,6 +338,35 @@ class Gateway:
         # the meters after the books: a mass cancel's report is confirmed before its
         # thousands of timeline lines are metered
         self._meter(event)
+
+    def _reconcile(self, report: StatusReport) -> None:
+        """The exchange's answer after a reconnect: what it holds stands, what it does not
+        is gone; anything it holds that the books do not know is cancelled."""
+        live = set(report.live_quotes) | set(report.live_orders)
+        unknown = [k for k in live if k not in self.oms.quotes and k not in self.oms.orders]
+        changed = self.oms.reconcile(live)
+        gone = 0
+        for key in changed:
+            if key in self.oms.quotes and self.oms.quotes[key].state is State.CANCELLED:
+                inst = self.oms.quotes[key].instrument_id
+                self.risk.quote_gone(inst, key)
+                self._standing_changed(inst, key)
+                gone += 1
+            elif key in self.oms.orders and self.oms.orders[key].state is State.CANCELLED:
+                self.risk.order_gone(key)
+                gone += 1
+        self._status_request = None
+        self._dirty_after_loss = False
+        if unknown:
+            self._mass_cancel(Scope(kind=ScopeKind.ALL), f"reconcile: {len(unknown)} quotes or "
+                                                         f"orders the books do not know")
+            self.oms.reconcile(set())
+            self.risk.cancel_all()
+            self.sent.clear()
+        self.journal.append("reconcile", "gateway", ENCODER.encode(report),
+                            ts_ns=self.clock.now_ns(),
+                            outcome=f"live {len(live)}, gone {gone}, unknown {len(unknown)}")
+        log.info("reconciled", live=len(live), gone=gone, unknown=len(unknown))
 
     def _protect(self, fill: ExecutionReport) -> None:
         """Market-maker protection: count the fill of our quote in continuous trading; a trip
@@ -530,6 +566,24 @@ class Gateway:
             self._stop(f"the department risk process is silent ({silent:.0f} s)")
             return
         if self.link_state is LinkState.UP and self.stopped_because is not None:
+            if self._dirty_after_loss and getattr(self.link, "reconciles", False):
+                # ask the exchange what stands, and quote again once the books agree with it
+                if self._status_request is None:
+                    self._status_request = (f"S{self._incarnation}.{self._next_id()}",
+                                            time.monotonic() + RECONCILE_S)
+                    now = self.clock.now_ns()
+                    request = StatusRequest(ts_event=now, ts_init=now,
+                                            request_id=self._status_request[0],
+                                            account=self.account)
+                    self.journal.append("command", "gateway", ENCODER.encode(request),
+                                        ts_ns=now, outcome="sent: reconcile after reconnect")
+                    self.link.submit(request)
+                    self._stop("reconciling with the exchange after the reconnect")
+                    return
+                if time.monotonic() < self._status_request[1]:
+                    return
+                log.error("reconcile_unanswered", request=self._status_request[0])
+                self._status_request = None  # no answer: fall back to a clean start
             if self._dirty_after_loss:
                 # what stood before the loss is unknown: cancel it all and start clean
                 self._mass_cancel(Scope(kind=ScopeKind.ALL), "state unknown after link loss")

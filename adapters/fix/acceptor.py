@@ -46,6 +46,15 @@ class Inbound:
     link: str = ""
 
 
+def command_key(command: object) -> str:
+    """A command's own id (a quote's, an order's, a cancel's, an RFQ's), kind-qualified."""
+    for name in ("quote_id", "request_id", "client_id", "rfq_id"):
+        value = getattr(command, name, None)
+        if value:
+            return f"{type(command).__name__}:{value}"
+    return ""
+
+
 def session_defaults(directory: Path) -> dict[str, str]:
     """The settings both ends of the trading link share."""
     return {
@@ -104,6 +113,8 @@ class FixAcceptor:
         self._ids = {target: fix.SessionID("FIX.4.4", EXCHANGE, target)
                      for target in (MEMBER, DROP_COPY)}
         self.errors = 0
+        self.duplicates = 0  # PossDup resends of commands already carried out, dropped
+        self._seen: set[str] = set()  # the ids of the commands carried out
         settings = write(directory / "acceptor.cfg", session_defaults(directory) | {
             "ConnectionType": "acceptor", "SocketAcceptPort": str(port),
             "SocketReuseAddress": "Y", "SocketNodelay": "Y",
@@ -174,6 +185,14 @@ class FixAcceptor:
             self.errors += 1
             log.error("fix_callback_failed", where=what, error=repr(exc))
 
+    def remember(self, command: object) -> None:
+        """A command the exchange has carried out (replayed from its journal at a restart):
+        a PossDup resend of it is dropped."""
+        key = command_key(command)
+        if key:
+            with self._lock:
+                self._seen.add(key)
+
     def _inbound(self, message: fix.Message, session_id: fix.SessionID) -> None:
         try:
             who = self._who(session_id)
@@ -184,6 +203,16 @@ class FixAcceptor:
             if isinstance(command, Event):
                 raise FixError(35, message.getHeader().getField(35),
                                "an exchange's message, not a member's")
+            key = command_key(command)
+            header = message.getHeader()
+            resent = header.isSetField(43) and header.getField(43) == "Y"
+            with self._lock:
+                duplicate = resent and key in self._seen
+                self._seen.add(key)
+            if duplicate:
+                self.duplicates += 1
+                log.info("possdup_dropped", key=key)
+                return
             self._wake(Inbound(who, command=command))  # type: ignore[arg-type]
         except FixError as exc:
             self.errors += 1

@@ -15,11 +15,13 @@ line.
 """
 
 import asyncio
+import threading
 import time
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 
+import msgspec
 import quickfix as fix
 import structlog
 from inotify_simple import INotify
@@ -30,10 +32,34 @@ from adapters.fix.acceptor import EXCHANGE, MEMBER, session_defaults
 from adapters.fix.messages import FixError, build, fields_of, from_fix, to_fix
 from adapters.fix.settings import write
 from core.clock import Clock
-from core.events import Command, LinkStatus, Reject
+from core.events import (
+    ENCODER,
+    Command,
+    ExecutionReport,
+    LinkStatus,
+    MassCancelReport,
+    QuoteStatus,
+    Reject,
+    Rfq,
+)
 from core.ports import EventSink, LinkState
 
 log = structlog.get_logger("fix.link")
+
+
+def event_key(event) -> tuple:
+    """What makes an exchange event the same event when it is told again."""
+    match event:
+        case ExecutionReport():
+            return ("8", event.exec_id)
+        case QuoteStatus():
+            return ("AI", event.quote_id, str(event.status), event.bid_qty, event.ask_qty)
+        case MassCancelReport():
+            return ("r", event.request_id)
+        case Rfq():
+            return ("R", event.rfq_id)
+    # anything else: the whole message but for when it was read
+    return (type(event).__name__, ENCODER.encode(msgspec.structs.replace(event, ts_init=0)))
 
 
 class _Application(fix.Application):
@@ -66,6 +92,7 @@ class _Application(fix.Application):
 
 class FixLink:
     name = "fix"
+    reconciles = True  # after a reconnect the gateway asks the status of what stood (35=a)
 
     def __init__(self, directory: Path, host: str, port: int, ticks: Mapping[str, Decimal],
                  clock: Clock, *, snapshot_dir: Path | None = None, heartbeat_s: int = 1,
@@ -88,6 +115,19 @@ class FixLink:
         self._snapshot: SnapshotReader | None = None
         self._inotify: INotify | None = None
         self.errors = 0
+        self.duplicates = 0
+        self._given: set[tuple] = set()  # what was handed on, by its own key
+        self._given_lock = threading.Lock()
+
+    def _told(self, event) -> bool:
+        """Whether an event with this key was handed on already (a fill by its exec id, a
+        status by quote and status, a report by its request)."""
+        key = event_key(event)
+        with self._given_lock:
+            if key in self._given:
+                return True
+            self._given.add(key)
+            return False
 
     @property
     def state(self) -> LinkState:
@@ -136,6 +176,10 @@ class FixLink:
 
     # ---- QuickFIX's threads --------------------------------------------------------------
 
+    def _remember(self, event) -> None:
+        with self._given_lock:
+            self._given.add(event_key(event))
+
     def _to_loop(self, fn, *args) -> None:
         loop = self._loop
         if loop is not None and not loop.is_closed():
@@ -144,6 +188,11 @@ class FixLink:
     def _inbound(self, message: fix.Message) -> None:
         try:
             event = from_fix(fields_of(message), self.ticks, self.clock.now_ns())
+            header = message.getHeader()
+            if header.isSetField(43) and header.getField(43) == "Y" and self._told(event):
+                self.duplicates += 1
+                return  # a PossDup resend of what the loop was already given
+            self._remember(event)
             self._to_loop(self._deliver, event)
         except FixError as exc:
             self.errors += 1

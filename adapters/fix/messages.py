@@ -28,6 +28,9 @@ prices are decimals in yuan, integer ticks of the instrument inside; times are T
 - PhaseChange h: 336 TradingSessionID = venue, 340 TradSesStatus, 5009 the phase, 5001, 55.
 - LimitStateChange f: 55, 5008 limit state. Halt f: 55, 326 (2 halt, 3 resume), 58.
 - Reject j: 379, 372 RefMsgType, 380=0, 58.
+- StatusRequest a (QuoteStatusRequest): 649 QuoteStatusReqID, 1, 55=* (every contract).
+- StatusReport AI with 649: 117 = 649 = the request's id, 297=8 (the answer to a query),
+  55=*, 1, 5007 the live quote ids, 5010 the live order ids (space-separated).
 """
 
 from collections.abc import Mapping
@@ -66,6 +69,8 @@ from core.events import (
     RequestForQuote,
     Rfq,
     Scope,
+    StatusReport,
+    StatusRequest,
 )
 from core.prices import PriceError, from_ticks, to_ticks
 
@@ -73,11 +78,12 @@ SOH = "\x01"
 Ticks = Mapping[str, Decimal]
 Domain = (Quote | CancelQuote | MassCancel | NewOrder | CancelOrder | RequestForQuote | Rfq
           | QuoteStatus | ExecutionReport | MassCancelReport | PhaseChange | LimitStateChange
-          | Halt | Reject)
+          | Halt | Reject | StatusRequest | StatusReport)
 
 # user-defined tags
 PRODUCT, INCLUDE_ORDERS, CANCEL_REASON, QUOTE_END, IS_QUOTE = 5001, 5002, 5003, 5004, 5005
-ACCOUNT_SCOPE, QUOTE_IDS, LIMIT_STATE, PHASE = 5006, 5007, 5008, 5009
+ACCOUNT_SCOPE, QUOTE_IDS, LIMIT_STATE, PHASE, ORDER_IDS = 5006, 5007, 5008, 5009, 5010
+STATUS_REQ_ID = 649
 GROUPS = {295: 55, 146: 55, 534: 41}  # count tag -> the first field of an entry
 
 _SIDE = {Side.BUY: "1", Side.SELL: "2"}
@@ -105,7 +111,7 @@ _SESSION_STATUS = {Phase.PRE_OPEN: "4", Phase.OPENING_AUCTION: "4", Phase.CONTIN
 _FIX_TYPE = {Quote: "S", CancelQuote: "Z", MassCancel: "q", NewOrder: "D", CancelOrder: "F",
              RequestForQuote: "R", Rfq: "R", QuoteStatus: "AI", ExecutionReport: "8",
              MassCancelReport: "r", PhaseChange: "h", LimitStateChange: "f", Halt: "f",
-             Reject: "j"}
+             Reject: "j", StatusRequest: "a", StatusReport: "AI"}
 _FIX_TYPE_BY_NAME = {t.__name__: code for t, code in _FIX_TYPE.items()}
 
 
@@ -256,6 +262,13 @@ def to_fix(msg: Domain, ticks: Ticks) -> Layout:
             body += [(379, msg.ref_id), (372, _FIX_TYPE_BY_NAME.get(msg.ref_type, "U")),
                      (380, "0")]
             _opt(body, 58, msg.reason)
+        case StatusRequest():
+            body += [(STATUS_REQ_ID, msg.request_id), (1, msg.account), (55, "*")]
+        case StatusReport():
+            body += [(117, msg.request_id), (STATUS_REQ_ID, msg.request_id), (55, "*"),
+                     (1, msg.account), (297, "8")]
+            _opt(body, QUOTE_IDS, " ".join(msg.live_quotes))
+            _opt(body, ORDER_IDS, " ".join(msg.live_orders))
         case _:
             raise TypeError(f"no FIX layout for {type(msg).__name__}")
     body.append((60, format_ns(msg.ts_event)))
@@ -429,6 +442,14 @@ def from_fix(m: Layout, ticks: Ticks, ts_init: int) -> Domain:
             if 126 in entry:
                 return Rfq(**common, deadline_ns=parse_ns(entry[126], 126))
             return RequestForQuote(**common, account=m.require(1))
+        case "AI" if m.get(STATUS_REQ_ID) is not None:
+            return StatusReport(ts_event=ts, ts_init=ts_init, request_id=m.require(STATUS_REQ_ID),
+                                account=m.require(1),
+                                live_quotes=tuple((m.get(QUOTE_IDS) or "").split()),
+                                live_orders=tuple((m.get(ORDER_IDS) or "").split()))
+        case "a":
+            return StatusRequest(ts_event=ts, ts_init=ts_init,
+                                 request_id=m.require(STATUS_REQ_ID), account=m.require(1))
         case "AI":
             iid = m.require(55)
             bid, ask = _ticks_of(m, 132, ticks, iid), _ticks_of(m, 133, ticks, iid)

@@ -60,6 +60,8 @@ from core.events import (
     Reject,
     RequestForQuote,
     Rfq,
+    StatusReport,
+    StatusRequest,
 )
 from core.listing import Listing
 
@@ -230,6 +232,16 @@ class Exchange:
     def _process(self, session_id: str, command: Command) -> None:
         if isinstance(command, MassCancel):
             self._mass_cancel(session_id, command)
+            return
+        if isinstance(command, StatusRequest):
+            now = self.clock.now_ns()
+            self.out.emit(session_id, StatusReport(
+                ts_event=now, ts_init=now, request_id=command.request_id,
+                account=command.account,
+                live_quotes=tuple(q.quote_id for (acct, _), q in self._quotes.items()
+                                  if acct == command.account),
+                live_orders=tuple(e.client_id for (acct, _), (_, e) in self._orders.items()
+                                  if acct == command.account)))
             return
         contract = self.contracts.get(command.instrument_id)
         if contract is None:

@@ -47,6 +47,7 @@ from core.events import (
     MassCancelReport,
     PhaseChange,
     Rfq,
+    StatusReport,
 )
 
 log = structlog.get_logger("stepfile.server")
@@ -63,6 +64,8 @@ class FixTransport(Protocol):
     def send(self, event: Event) -> bool: ...
 
     def send_fill_copy(self, event: Event) -> None: ...
+
+    def remember(self, command: object) -> None: ...
 
 
 MEMBER_SESSION_FIX = "MM01"  # the member's CompID on the FIX session
@@ -129,6 +132,7 @@ class StepFileServer:
     ) -> None:
         self.day = sim_day
         self.fix = fix  # the member's FIX session beside the files, when served
+        self._fix_pending: list[Event] = []  # for the FIX session, once in the files
         self.directory = directory
         self.heartbeat_s = heartbeat_s
         self.cancel_on_disconnect = cancel_on_disconnect
@@ -162,6 +166,8 @@ class StepFileServer:
         for record in journal:
             self.day.run(until_ns=record.ts)
             self._apply(record)
+            if record.command is not None and self.fix is not None:
+                self.fix.remember(record.command)  # a PossDup resend of it is a duplicate
         if journal:
             log.info("simulator_recovered", commands=len(journal),
                      sim_time=format_ns(self.day.clock.now_ns()))
@@ -234,12 +240,16 @@ class StepFileServer:
             return
         if isinstance(event, LinkStatus):
             return
+        if isinstance(event, StatusReport):  # only the FIX session asks for one
+            self._fix_pending.append(event)
+            return
         kind, body = to_step(event, self.ticks)  # type: ignore[arg-type]
         role = PUBDATA if isinstance(event, _PUBLIC) else EXECREPORT
         self.outputs[role].append(kind, body, event.ts_event)
         if self.fix is not None and not self.outputs[role].recovering:
-            self.fix.send(event)
-            self.fix.send_fill_copy(event)
+            # sent once the files hold it (`flush`): after a crash the files say what the
+            # member was told, over either link, and nothing is told twice
+            self._fix_pending.append(event)
         if isinstance(event, MassCancelReport):
             self.flush()  # the member's confirmation goes out before the statuses it names
 
@@ -260,6 +270,11 @@ class StepFileServer:
         wrote = sum(output.writer.flush() for output in self.outputs.values())
         if wrote:
             self._last_sent_wall = time.monotonic()
+        if self.fix is not None and self._fix_pending:
+            pending, self._fix_pending = self._fix_pending, []
+            for event in pending:
+                self.fix.send(event)
+                self.fix.send_fill_copy(event)
 
     def close(self) -> None:
         self.outputs[EXECREPORT].session("5", self.heartbeat_s, self.day.clock.now_ns())

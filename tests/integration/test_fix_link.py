@@ -144,3 +144,44 @@ def test_cancel_on_disconnect_when_the_gateway_dies(desk):
     desk["gateway"].send_signal(signal.SIGKILL)  # no logout, no mass cancel: the socket drops
     desk["gateway"].wait(timeout=10)
     wait_for(lambda: exchange_live(desk["link"]) == 0, 15, "cancel-on-disconnect")
+
+
+def test_the_exchange_dropped_and_restarted_is_reconciled_before_quoting_again(tmp_path):
+    from gateway.journal import records  # noqa: PLC0415
+
+    link, run = tmp_path / "link", tmp_path / "run"
+    run.mkdir()
+    tokens = make_tokens(run / "control.tokens", {"otto": "ops"})
+    port = _free_port()
+    sim_command = [str(MMGW), "sim", "serve", "--link-dir", str(link), "--speed", "10",
+                   "--from", "09:29:30", "--fix-port", str(port)]
+    sim = subprocess.Popen(sim_command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wait_for(lambda: list(link.glob("eztrans/reference_*.csv")), 60, "the reference file")
+    gateway = subprocess.Popen([str(MMGW), "gateway", "run", "--run-dir", str(run),
+                                "--link-dir", str(link), "--link", "fix", "--fix-port",
+                                str(port), "--requote-s", "0.5"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    desk = {"run": run, "tokens": tokens}
+    try:
+        wait_for((run / "control.sock").exists, 60, "the gateway")
+        wait_for(lambda: exchange_live(link) > 100, 30, "live quotes")
+        sim.send_signal(signal.SIGKILL)  # the exchange drops mid-stream
+        sim.wait(timeout=10)
+        wait_for(lambda: status(desk)["links"] == {"fix": "down"}, 15, "the link to drop")
+        assert status(desk)["quoting"] is False
+        sim = subprocess.Popen(sim_command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        figures = wait_for(lambda: (f := status(desk))["quoting"] and f, 60, "quoting again")
+        assert figures["links"] == {"fix": "up"} and figures["stopped_because"] is None
+        rows = list(records(f"sqlite:///{run / 'journal.db'}"))
+        reconciled = [r for r in rows if r.kind == "reconcile"]
+        assert len(reconciled) == 1, [r.outcome for r in rows if r.kind == "fault"]
+        live, _, unknown = reconciled[0].outcome.partition(", gone ")
+        assert int(live.removeprefix("live ")) > 100 and unknown.endswith("unknown 0")
+        assert not [r for r in rows if r.kind == "fault"]
+        wait_for(lambda: status(desk)["live_quotes"]["gateway"] == exchange_live(link) > 100,
+                 20, "the books and the exchange to agree")
+    finally:
+        for proc in (gateway, sim):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(timeout=60)

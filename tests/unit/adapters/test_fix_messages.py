@@ -38,6 +38,8 @@ from core.events import (
     RequestForQuote,
     Rfq,
     Scope,
+    StatusReport,
+    StatusRequest,
 )
 
 TICKS = {"10009001": Decimal("0.0001"), "510050": Decimal("0.001"), "SR701": Decimal("1")}
@@ -128,6 +130,10 @@ MESSAGES = [
     LimitStateChange(ts_event=T, ts_init=INIT, instrument_id="10009001", state=LimitState.UP),
     Halt(ts_event=T, ts_init=INIT, instrument_id="SR701", halted=True, reason="news"),
     Reject(ts_event=T, ts_init=INIT, ref_id="G1.9", reason="qty: 0", ref_type="Quote"),
+    StatusRequest(ts_event=T, ts_init=INIT, request_id="S1", account="MM01"),
+    StatusReport(ts_event=T, ts_init=INIT, request_id="S1", account="MM01",
+                 live_quotes=("G1.1", "G1.2"), live_orders=("H1",)),
+    StatusReport(ts_event=T, ts_init=INIT, request_id="S2", account="MM01"),
 ]
 
 
