@@ -19,6 +19,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import uvloop
@@ -40,7 +41,10 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "MISSED"
 
 
-async def measure(directory: Path, round_trips: int, burst: int) -> dict[str, float]:
+async def measure(directory: Path, round_trips: int, burst: int,
+                  make_link: Callable | None = None) -> dict[str, float]:
+    """Round trips and a burst over a link to the simulator serving `directory`: the file
+    link, or the one `make_link(ticks)` builds."""
     listing = day_listing()
     ticks = {i.instrument_id: i.tick for i in listing.instruments}
     options = [i for i in listing.instruments
@@ -51,7 +55,8 @@ async def measure(directory: Path, round_trips: int, burst: int) -> dict[str, fl
         if isinstance(event, QuoteStatus) and event.status is QuoteStatusCode.ACCEPTED:
             acked[event.quote_id] = time.perf_counter_ns()
 
-    link = StepFileLink(directory, ticks, RealClock(), heartbeat_s=1.0)
+    link = (make_link(ticks) if make_link is not None
+            else StepFileLink(directory, ticks, RealClock(), heartbeat_s=1.0))
     await link.start(sink)
     while link.state is not LinkState.UP:
         await asyncio.sleep(0.01)
