@@ -379,7 +379,8 @@ def _gateway_run(args: argparse.Namespace) -> int:
         if args.fix_port is None:
             raise CliError("--fix-port: the FIX link needs the exchange's port")
         link = FixLink(run / "fix", args.fix_host, args.fix_port, ticks, clock,
-                       snapshot_dir=args.link_dir / "ezsr")
+                       snapshot_dir=args.link_dir / "ezsr",
+                       config=_fix_config(args.config_dir or config.root))
     else:
         link = StepFileLink(args.link_dir, ticks, clock, member=args.account,
                             consumer="gateway", on_record=on_record)
@@ -851,6 +852,15 @@ def _load(args: argparse.Namespace):
     return config, calendar, day
 
 
+def _fix_config(root: Path):
+    """configs/fix.toml (the defaults where a configuration directory has none)."""
+    from adapters.fix.settings import FixConfig  # noqa: PLC0415
+    from adapters.refdata.loader import load_file  # noqa: PLC0415
+
+    path = root / "fix.toml"
+    return load_file(path, FixConfig) if path.exists() else FixConfig()
+
+
 def _sim_fix_at(args: argparse.Namespace) -> int:
     import signal  # noqa: PLC0415
     import threading  # noqa: PLC0415
@@ -904,7 +914,8 @@ def _sim_serve(args: argparse.Namespace) -> int:
 
         acceptor = FixAcceptor(args.fix_port, args.link_dir / "fix",
                                {i.instrument_id: i.tick for i in sim_day.listing.instruments},
-                               cancel_on_disconnect=args.cancel_on_disconnect)
+                               cancel_on_disconnect=args.cancel_on_disconnect,
+                               config=_fix_config(args.config_dir or config.root))
     server = StepFileServer(sim_day, args.link_dir, member=args.member,
                             heartbeat_s=args.heartbeat_s,
                             cancel_on_disconnect=args.cancel_on_disconnect,

@@ -29,19 +29,19 @@ import quickfix as fix
 import structlog
 
 from adapters.fix.messages import FixError, build, fields_of, from_fix, to_fix
-from adapters.fix.settings import dictionary, write
+from adapters.fix.settings import FixConfig, dictionary, write
 from core.events import Command, Event, ExecutionReport, Reject
 
 log = structlog.get_logger("fix.acceptor")
 
-EXCHANGE, MEMBER, DROP_COPY = "SIM", "MM01", "DROP"
+MEMBER, DROP_COPY = "member", "drop"  # the roles of the acceptor's sessions
 
 
 @dataclass(frozen=True, slots=True)
 class Inbound:
     """What a callback hands the loop: a command, or a link event (logon, logout)."""
 
-    session: str  # MEMBER or DROP_COPY
+    session: str  # the session's role: MEMBER or DROP_COPY
     command: Command | None = None
     link: str = ""
 
@@ -100,7 +100,9 @@ class _Application(fix.Application):
 
 class FixAcceptor:
     def __init__(self, port: int, directory: Path, ticks: Mapping[str, Decimal], *,
-                 cancel_on_disconnect: bool = False) -> None:
+                 cancel_on_disconnect: bool = False, config: FixConfig | None = None) -> None:
+        self.config = cfg = config or FixConfig()
+        self.roles = {cfg.member_comp_id: MEMBER, cfg.drop_copy_comp_id: DROP_COPY}
         self.port = port
         self.ticks = ticks
         self.cancel_on_disconnect = cancel_on_disconnect
@@ -110,18 +112,19 @@ class FixAcceptor:
         self.logged_on: set[str] = set()
         # the sessions exist from the start: what the exchange says before the member logs on
         # is stored and reaches it by resend at its logon
-        self._ids = {target: fix.SessionID("FIX.4.4", EXCHANGE, target)
-                     for target in (MEMBER, DROP_COPY)}
+        self._ids = {role: fix.SessionID("FIX.4.4", cfg.exchange_comp_id, comp_id)
+                     for comp_id, role in self.roles.items()}
         self.errors = 0
         self.duplicates = 0  # PossDup resends of commands already carried out, dropped
         self._seen: set[str] = set()  # the ids of the commands carried out
         settings = write(directory / "acceptor.cfg", session_defaults(directory) | {
             "ConnectionType": "acceptor", "SocketAcceptPort": str(port),
             "SocketReuseAddress": "Y", "SocketNodelay": "Y",
-        }, [{"BeginString": "FIX.4.4", "SenderCompID": EXCHANGE, "TargetCompID": target}
-            for target in (MEMBER, DROP_COPY)])
+            "HeartBtInt": str(cfg.heartbeat_s),
+        }, [{"BeginString": "FIX.4.4", "SenderCompID": cfg.exchange_comp_id,
+             "TargetCompID": comp_id} for comp_id in self.roles])
         self._application = _Application(self)
-        self._server = fix.SocketAcceptor(self._application, fix.FileStoreFactory(settings),
+        self._server = fix.SocketAcceptor(self._application, cfg.store_factory(settings),
                                           settings, fix.FileLogFactory(settings))
         self._lock = threading.Lock()
 
@@ -167,7 +170,8 @@ class FixAcceptor:
     # ---- QuickFIX's threads --------------------------------------------------------------
 
     def _who(self, session_id: fix.SessionID) -> str:
-        return session_id.getTargetCompID().getValue()
+        """The session's role: MEMBER or DROP_COPY."""
+        return self.roles.get(session_id.getTargetCompID().getValue(), "")
 
     def _wake(self, item: Inbound) -> None:
         self.inbox.put(item)

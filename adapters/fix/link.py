@@ -28,9 +28,9 @@ from inotify_simple import INotify
 from inotify_simple import flags as inotify_flags
 
 from adapters.ezsr.snapshot import SNAPSHOT_FILE, EzsrError, SnapshotReader
-from adapters.fix.acceptor import EXCHANGE, MEMBER, session_defaults
+from adapters.fix.acceptor import session_defaults
 from adapters.fix.messages import FixError, build, fields_of, from_fix, to_fix
-from adapters.fix.settings import write
+from adapters.fix.settings import FixConfig, write
 from core.clock import Clock
 from core.events import (
     ENCODER,
@@ -60,6 +60,16 @@ def event_key(event) -> tuple:
             return ("R", event.rfq_id)
     # anything else: the whole message but for when it was read
     return (type(event).__name__, ENCODER.encode(msgspec.structs.replace(event, ts_init=0)))
+
+
+def backoff(first_s: float, max_s: float):
+    """first, 2 x first, 4 x first, ... at most max_s, for ever."""
+    delay = first_s
+    while True:
+        yield min(delay, max_s)
+        delay = min(delay * 2, max_s)
+
+
 
 
 class _Application(fix.Application):
@@ -95,21 +105,30 @@ class FixLink:
     reconciles = True  # after a reconnect the gateway asks the status of what stood (35=a)
 
     def __init__(self, directory: Path, host: str, port: int, ticks: Mapping[str, Decimal],
-                 clock: Clock, *, snapshot_dir: Path | None = None, heartbeat_s: int = 1,
-                 reconnect_s: int = 1) -> None:
+                 clock: Clock, *, snapshot_dir: Path | None = None,
+                 config: FixConfig | None = None) -> None:
         self.directory = directory
         self.ticks = ticks
         self.clock = clock
         self.snapshot_dir = snapshot_dir
+        self.config = config or FixConfig()
         self._state = LinkState.DOWN
         self._sink: EventSink | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._session = fix.SessionID("FIX.4.4", MEMBER, EXCHANGE)
+        cfg = self.config
+        self._session = fix.SessionID("FIX.4.4", cfg.member_comp_id, cfg.exchange_comp_id)
+        # QuickFIX retries on its own only at the longest interval; the back-off below
+        # restarts the initiator sooner, doubling the wait each time
         self._settings = write(directory / "initiator.cfg", session_defaults(directory) | {
             "ConnectionType": "initiator", "SocketConnectHost": host,
-            "SocketConnectPort": str(port), "HeartBtInt": str(heartbeat_s),
-            "ReconnectInterval": str(reconnect_s), "SocketNodelay": "Y",
-        }, [{"BeginString": "FIX.4.4", "SenderCompID": MEMBER, "TargetCompID": EXCHANGE}])
+            "SocketConnectPort": str(port), "HeartBtInt": str(cfg.heartbeat_s),
+            "ReconnectInterval": str(max(int(cfg.reconnect_max_s), 1)), "SocketNodelay": "Y",
+        }, [{"BeginString": "FIX.4.4", "SenderCompID": cfg.member_comp_id,
+             "TargetCompID": cfg.exchange_comp_id}])
+        self._supervisor: asyncio.Task | None = None
+        self._lifecycle = threading.Lock()  # one restart or stop of the initiator at a time
+        self.attempts: list[float] = []  # when each (re)connect began (monotonic)
+        self.waits: list[float] = []  # the back-off before each reconnect
         self._application = _Application(self)
         self._initiator: fix.SocketInitiator | None = None
         self._snapshot: SnapshotReader | None = None
@@ -150,15 +169,58 @@ class FixLink:
             self._on_snapshot()
         self._set_state(LinkState.CONNECTING, "logon sent")
         self._initiator = fix.SocketInitiator(self._application,
-                                              fix.FileStoreFactory(self._settings),
+                                              self.config.store_factory(self._settings),
                                               self._settings,
                                               fix.FileLogFactory(self._settings))
+        self.attempts.append(time.monotonic())
         self._initiator.start()
+        self._supervisor = asyncio.ensure_future(self._supervise())
+
+    async def _supervise(self) -> None:
+        """Reconnect with exponential back-off: while the session is not up, restart the
+        initiator after reconnect_s, then twice that, up to reconnect_max_s; a logon resets
+        the wait."""
+        delays = backoff(self.config.reconnect_s, self.config.reconnect_max_s)
+        delay = next(delays)
+        due = time.monotonic() + delay
+        loop = asyncio.get_running_loop()
+        while self._initiator is not None:
+            await asyncio.sleep(0.1)
+            if self._state is LinkState.UP:
+                delays = backoff(self.config.reconnect_s, self.config.reconnect_max_s)
+                delay = next(delays)
+                due = time.monotonic() + delay
+                continue
+            if time.monotonic() < due or self._initiator is None:
+                continue
+            initiator = self._initiator
+            log.info("fix_reconnect", after_s=delay, attempt=len(self.attempts))
+            self.attempts.append(time.monotonic())
+            self.waits.append(delay)
+            await loop.run_in_executor(None, self._restart, initiator)
+            delay = next(delays)
+            due = time.monotonic() + delay
+
+    def _restart(self, initiator: fix.SocketInitiator) -> None:
+        """Stop and start the initiator (its start connects at once); never while the link
+        is stopping."""
+        with self._lifecycle:
+            if self._initiator is initiator:
+                initiator.stop()
+                initiator.start()
+
+    def _stop_initiator(self) -> None:
+        with self._lifecycle:  # after any restart in flight
+            initiator, self._initiator = self._initiator, None
+            if initiator is not None:
+                initiator.stop()
 
     async def stop(self) -> None:
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+            self._supervisor = None
         if self._initiator is not None:
-            initiator, self._initiator = self._initiator, None
-            await asyncio.get_running_loop().run_in_executor(None, initiator.stop)
+            await asyncio.get_running_loop().run_in_executor(None, self._stop_initiator)
         if self._inotify is not None and self._loop is not None:
             self._loop.remove_reader(self._inotify.fileno())
             self._inotify.close()

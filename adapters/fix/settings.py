@@ -4,8 +4,26 @@ it back. The FIX 4.4 data dictionary is the one the quickfix wheel installs."""
 
 import sys
 from pathlib import Path
+from typing import Annotated, Literal
 
+import msgspec
 import quickfix as fix
+
+
+class FixConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """configs/fix.toml: the sessions both ends of the FIX link run."""
+
+    exchange_comp_id: str = "SIM"
+    member_comp_id: str = "MM01"
+    drop_copy_comp_id: str = "DROP"
+    heartbeat_s: Annotated[int, msgspec.Meta(ge=1, le=60)] = 1
+    reconnect_s: Annotated[float, msgspec.Meta(gt=0)] = 1.0
+    reconnect_max_s: Annotated[float, msgspec.Meta(gt=0)] = 30.0
+    store: Literal["file", "memory"] = "file"
+
+    def store_factory(self, settings: fix.SessionSettings) -> fix.MessageStoreFactory:
+        return (fix.FileStoreFactory(settings) if self.store == "file"
+                else fix.MemoryStoreFactory())
 
 
 class FixSettingsError(ValueError):

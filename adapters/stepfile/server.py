@@ -68,7 +68,7 @@ class FixTransport(Protocol):
     def remember(self, command: object) -> None: ...
 
 
-MEMBER_SESSION_FIX = "MM01"  # the member's CompID on the FIX session
+MEMBER_SESSION_FIX = "member"  # the member's session's role on the FIX acceptor
 
 MEMBER_SESSION = "member"
 _PUBLIC = (PhaseChange, LimitStateChange, Halt, Rfq)

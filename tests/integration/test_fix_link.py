@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import quickfix as fix
 
-from adapters.fix.acceptor import DROP_COPY, EXCHANGE, session_defaults
+from adapters.fix.acceptor import session_defaults
 from adapters.fix.messages import fields_of
-from adapters.fix.settings import write
+from adapters.fix.settings import FixConfig, write
 from gateway.control import Kill, Status, make_tokens, request
 from tests.integration.linkkit import MMGW
 
@@ -85,7 +85,8 @@ def desk(tmp_path_factory):
     settings = write(base / "drop" / "drop.cfg", session_defaults(base / "drop") | {
         "ConnectionType": "initiator", "SocketConnectHost": "127.0.0.1",
         "SocketConnectPort": str(port), "HeartBtInt": "1", "ReconnectInterval": "1"},
-        [{"BeginString": "FIX.4.4", "SenderCompID": DROP_COPY, "TargetCompID": EXCHANGE}])
+        [{"BeginString": "FIX.4.4", "SenderCompID": FixConfig().drop_copy_comp_id,
+          "TargetCompID": FixConfig().exchange_comp_id}])
     initiator = fix.SocketInitiator(drop, fix.MemoryStoreFactory(), settings,
                                     fix.FileLogFactory(settings))
     initiator.start()
@@ -185,3 +186,31 @@ def test_the_exchange_dropped_and_restarted_is_reconciled_before_quoting_again(t
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
                 proc.wait(timeout=60)
+
+
+def test_reconnects_back_off_exponentially(tmp_path):
+    """A FIX link to a port nobody listens on tries at once, then again after a wait that
+    doubles each time."""
+    import asyncio  # noqa: PLC0415
+
+    from adapters.fix.link import FixLink, backoff  # noqa: PLC0415
+    from core.clock import RealClock  # noqa: PLC0415
+
+    assert [d for _, d in zip(range(7), backoff(1, 30), strict=False)] == [1, 2, 4, 8, 16, 30,
+                                                                          30]
+
+    async def attempt() -> FixLink:
+        link = FixLink(tmp_path / "fix", "127.0.0.1", _free_port(), {}, RealClock(),
+                       config=FixConfig(reconnect_s=0.5, reconnect_max_s=30, store="memory"))
+        await link.start(lambda event: None)
+        await asyncio.sleep(5.0)
+        await link.stop()
+        return link
+
+    link = asyncio.run(attempt())
+    # the waits double; each reconnect really connects again (QuickFIX's own log says so)
+    assert link.waits[:2] == [0.5, 1.0] and len(link.attempts) == len(link.waits) + 1
+    assert len(link.attempts) >= 3
+    connects = [line for path in (tmp_path / "fix" / "log").glob("*.event.current.log")
+                for line in path.read_text().splitlines() if "Connecting to" in line]
+    assert len(connects) >= len(link.attempts)
