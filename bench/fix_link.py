@@ -12,7 +12,6 @@ are the baseline the FIX link is printed against (issue 8).
 import argparse
 import platform
 import shutil
-import socket
 import sys
 import tempfile
 from pathlib import Path
@@ -24,18 +23,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from adapters.fix.link import FixLink
 from bench.stepfile_link import measure
 from core.clock import RealClock
-from tests.integration.linkkit import start_server, stop_server
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.integration.linkkit import free_port, start_server, stop_server
 
 
 def run(link: str, round_trips: int, burst: int) -> dict[str, float]:
     directory = Path(tempfile.mkdtemp(prefix=f"mmgw-{link}-"))
-    port = _free_port()
+    port = free_port()
     extra = ("--fix-port", str(port)) if link == "fix" else ()
     server = start_server(directory / "link", *extra, start="09:30:05")
     try:

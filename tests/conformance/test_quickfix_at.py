@@ -2,14 +2,13 @@
 quickfix-at/`, unmodified), run by our runner against `mmgw sim fix-at` as a real process."""
 
 import shutil
-import socket
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.conformance.atrunner import AtFailure, patterns, run
-from tests.integration.linkkit import MMGW
+from tests.integration.linkkit import MMGW, free_port
 
 SUITE = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "quickfix-at"
 DEFINITIONS = sorted((SUITE / "fix44").glob("*.def"))
@@ -19,15 +18,10 @@ def test_the_suite_is_all_there():
     assert len(DEFINITIONS) == 59
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 @pytest.fixture(scope="module")
 def acceptor(tmp_path_factory):
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([str(MMGW), "sim", "fix-at", "--port", str(port), "--dir",
                              str(tmp_path_factory.mktemp("fixat"))],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -69,3 +69,12 @@ async def wait_for(predicate: Callable[[], object], timeout_s: float = 20.0) -> 
             return
         await asyncio.sleep(0.02)
     raise AssertionError(f"timed out after {timeout_s} s waiting for {predicate}")
+
+
+def free_port() -> int:
+    """A TCP port on loopback nobody listens on now."""
+    import socket  # noqa: PLC0415
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -5,7 +5,6 @@ nothing live at the exchange, and cancel-on-disconnect when the gateway dies."""
 
 import json
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -18,13 +17,7 @@ from adapters.fix.acceptor import session_defaults
 from adapters.fix.messages import fields_of
 from adapters.fix.settings import FixConfig, write
 from gateway.control import Kill, Status, make_tokens, request
-from tests.integration.linkkit import MMGW
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.integration.linkkit import MMGW, free_port
 
 
 class DropCopy(fix.Application):
@@ -75,7 +68,7 @@ def desk(tmp_path_factory):
     link, run = base / "link", base / "run"
     run.mkdir()
     tokens = make_tokens(run / "control.tokens", {"rita": "risk", "otto": "ops"})
-    port = _free_port()
+    port = free_port()
     sim = subprocess.Popen([str(MMGW), "sim", "serve", "--link-dir", str(link), "--speed", "10",
                             "--from", "09:29:30", "--fix-port", str(port),
                             "--cancel-on-disconnect"],
@@ -153,7 +146,7 @@ def test_the_exchange_dropped_and_restarted_is_reconciled_before_quoting_again(t
     link, run = tmp_path / "link", tmp_path / "run"
     run.mkdir()
     tokens = make_tokens(run / "control.tokens", {"otto": "ops"})
-    port = _free_port()
+    port = free_port()
     sim_command = [str(MMGW), "sim", "serve", "--link-dir", str(link), "--speed", "10",
                    "--from", "09:29:30", "--fix-port", str(port)]
     sim = subprocess.Popen(sim_command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -200,7 +193,7 @@ def test_reconnects_back_off_exponentially(tmp_path):
                                                                           30]
 
     async def attempt() -> FixLink:
-        link = FixLink(tmp_path / "fix", "127.0.0.1", _free_port(), {}, RealClock(),
+        link = FixLink(tmp_path / "fix", "127.0.0.1", free_port(), {}, RealClock(),
                        config=FixConfig(reconnect_s=0.5, reconnect_max_s=30, store="memory"))
         await link.start(lambda event: None)
         await asyncio.sleep(5.0)
