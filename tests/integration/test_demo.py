@@ -82,3 +82,27 @@ def test_a_tampered_demo_journal_fails_verify_naming_the_record(demo):
     verdict = json.loads(failed.stdout)
     assert not verdict["ok"] and verdict["record"] == 500
     assert "record 500 was changed" in verdict["problem"]
+
+
+def test_the_demo_over_fix_quotes_every_product_and_its_journal_evaluates(tmp_path):
+    run = tmp_path / "run"
+    done = mmgw("demo", "--run-dir", str(run), "--short", "--json", "--link", "fix", "--day",
+                f"{DAY:%Y-%m-%d}")
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads(done.stdout)
+    assert summary["journal"]["verified"]
+    assert summary["quotes"]["sent"] > 1000 and summary["fills"] > 0
+    assert summary["quotes"]["rejected_by_exchange"] == {}
+    assert 0 < summary["rfqs"]["answered"] <= summary["rfqs"]["received"]
+    # every product of configs/desk.toml is quoted and evaluated, as over the file link
+    assert {key.split(":")[1] for key in summary["obligations"]} == {
+        "510050", "510300", "SR_O", "512880", "830799", "430047", "SR"}
+    assert summary["obligations"]["sse-options:510050"]["continuous_participation"] > 0.1
+    timeline = Path(summary["exports"]["timeline"])
+    evaluated = mmgw("obligations", "evaluate", "--rules", "sse-options", "--timeline",
+                     str(timeline), "--json")
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert set(json.loads(evaluated.stdout)["products"]) == {"510050", "510300"}
+    rows = sqlite3.connect(run / "journal.db").execute(
+        "SELECT outcome FROM journal WHERE kind = 'event' AND outcome LIKE 'execreport:%'")
+    assert rows.fetchone() is None  # nothing read from the file link: it all came over FIX
