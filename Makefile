@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(VENV)/bin/python bench/tick_to_quote.py
 	$(VENV)/bin/python bench/pretrade.py
 	$(VENV)/bin/python bench/kill.py
+	$(VENV)/bin/python bench/fix_link.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
