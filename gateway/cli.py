@@ -380,7 +380,8 @@ def _gateway_run(args: argparse.Namespace) -> int:
             raise CliError("--fix-port: the FIX link needs the exchange's port")
         link = FixLink(run / "fix", args.fix_host, args.fix_port, ticks, clock,
                        snapshot_dir=args.link_dir / "ezsr",
-                       config=_fix_config(args.config_dir or config.root))
+                       config=_fix_config(args.config_dir or config.root),
+                       venues={i.instrument_id: i.venue.value for i in instruments})
     else:
         link = StepFileLink(args.link_dir, ticks, clock, member=args.account,
                             consumer="gateway", on_record=on_record)

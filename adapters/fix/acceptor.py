@@ -28,7 +28,15 @@ from pathlib import Path
 import quickfix as fix
 import structlog
 
-from adapters.fix.messages import FixError, build, fields_of, from_fix, to_fix
+from adapters.fix.messages import (
+    FixError,
+    build,
+    fields_of,
+    from_fix,
+    mass_quote_ack,
+    mass_quotes_of,
+    to_fix,
+)
 from adapters.fix.settings import FixConfig, dictionary, write
 from core.events import Command, Event, ExecutionReport, Reject
 
@@ -203,21 +211,29 @@ class FixAcceptor:
             if who != MEMBER:
                 raise FixError(35, message.getHeader().getField(35),
                                f"the {who} session takes no application messages")
-            command = from_fix(fields_of(message), self.ticks, time.time_ns())
-            if isinstance(command, Event):
-                raise FixError(35, message.getHeader().getField(35),
-                               "an exchange's message, not a member's")
-            key = command_key(command)
             header = message.getHeader()
             resent = header.isSetField(43) and header.getField(43) == "Y"
-            with self._lock:
-                duplicate = resent and key in self._seen
-                self._seen.add(key)
-            if duplicate:
-                self.duplicates += 1
-                log.info("possdup_dropped", key=key)
-                return
-            self._wake(Inbound(who, command=command))  # type: ignore[arg-type]
+            if header.getField(35) == "i":
+                mass_id, commands = mass_quotes_of(message.toString(), self.ticks,
+                                                   time.time_ns())
+                self._reply_message(session_id, mass_quote_ack(mass_id, commands[0].account
+                                                               if commands else ""))
+            else:
+                command = from_fix(fields_of(message), self.ticks, time.time_ns())
+                if isinstance(command, Event):
+                    raise FixError(35, header.getField(35),
+                                   "an exchange's message, not a member's")
+                commands = [command]  # type: ignore[list-item]
+            for command in commands:
+                key = command_key(command)
+                with self._lock:
+                    duplicate = resent and key in self._seen
+                    self._seen.add(key)
+                if duplicate:
+                    self.duplicates += 1
+                    log.info("possdup_dropped", key=key)
+                    continue
+                self._wake(Inbound(who, command=command))  # type: ignore[arg-type]
         except FixError as exc:
             self.errors += 1
             now = time.time_ns()
@@ -231,7 +247,10 @@ class FixAcceptor:
             log.error("fix_callback_failed", where="fromApp", error=repr(exc))
 
     def _reply(self, session_id: fix.SessionID, event: Event) -> None:
+        self._reply_message(session_id, build(to_fix(event, self.ticks)))
+
+    def _reply_message(self, session_id: fix.SessionID, message: fix.Message) -> None:
         try:
-            fix.Session.sendToTarget(build(to_fix(event, self.ticks)), session_id)
+            fix.Session.sendToTarget(message, session_id)
         except Exception as exc:  # a callback must not raise
             log.error("fix_reply_failed", error=repr(exc))

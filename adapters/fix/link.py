@@ -29,7 +29,14 @@ from inotify_simple import flags as inotify_flags
 
 from adapters.ezsr.snapshot import SNAPSHOT_FILE, EzsrError, SnapshotReader
 from adapters.fix.acceptor import session_defaults
-from adapters.fix.messages import FixError, build, fields_of, from_fix, to_fix
+from adapters.fix.messages import (
+    FixError,
+    build,
+    build_mass_quote,
+    fields_of,
+    from_fix,
+    to_fix,
+)
 from adapters.fix.settings import FixConfig, write
 from core.clock import Clock
 from core.events import (
@@ -38,6 +45,7 @@ from core.events import (
     ExecutionReport,
     LinkStatus,
     MassCancelReport,
+    Quote,
     QuoteStatus,
     Reject,
     Rfq,
@@ -45,6 +53,7 @@ from core.events import (
 from core.ports import EventSink, LinkState
 
 log = structlog.get_logger("fix.link")
+MASS_QUOTE_ENTRIES = 100  # quotes a MassQuote at most
 
 
 def event_key(event) -> tuple:
@@ -106,7 +115,8 @@ class FixLink:
 
     def __init__(self, directory: Path, host: str, port: int, ticks: Mapping[str, Decimal],
                  clock: Clock, *, snapshot_dir: Path | None = None,
-                 config: FixConfig | None = None) -> None:
+                 config: FixConfig | None = None,
+                 venues: Mapping[str, str] | None = None) -> None:
         self.directory = directory
         self.ticks = ticks
         self.clock = clock
@@ -127,6 +137,14 @@ class FixLink:
              "TargetCompID": cfg.exchange_comp_id}])
         self._supervisor: asyncio.Task | None = None
         self._lifecycle = threading.Lock()  # one restart or stop of the initiator at a time
+        self._venues = dict(venues or {})  # instrument -> venue, for MassQuote
+        self._mass_venues = set(self.config.mass_quote_venues)
+        self._pending: list[Quote] = []  # quotes waiting for the end of the loop turn
+        self._pending_lock = threading.Lock()  # the kill line sends from its own thread
+        self._incarnation = f"{time.time_ns() // 1_000_000:x}"
+        self._mass_ids = 0
+        self.mass_quotes = 0  # MassQuotes sent
+        self.mass_acks = 0  # MassQuoteAcknowledgements received
         self.attempts: list[float] = []  # when each (re)connect began (monotonic)
         self.waits: list[float] = []  # the back-off before each reconnect
         self._application = _Application(self)
@@ -228,13 +246,46 @@ class FixLink:
         self._set_state(LinkState.DOWN, "logout sent")
 
     def submit(self, command: Command) -> None:
-        """Send a command now (QuickFIX writes it on the calling thread)."""
+        """Send a command (QuickFIX writes it on the calling thread). A quote of a venue that
+        takes MassQuote waits for the end of the loop turn, to go out with the turn's other
+        quotes; anything else first sends what waits, so the order is kept."""
         if self._state is not LinkState.UP:
             raise RuntimeError(f"the FIX link is {self._state}: nothing can be sent")
-        if not fix.Session.sendToTarget(build(to_fix(command, self.ticks)), self._session):
-            raise RuntimeError("the FIX session did not take the message")
+        if (isinstance(command, Quote) and command.rfq_id is None
+                and self._venues.get(command.instrument_id) in self._mass_venues):
+            with self._pending_lock:
+                self._pending.append(command)
+                first = len(self._pending) == 1
+            if first and self._loop is not None:
+                self._loop.call_soon(self._flush_pending)
+            return
+        self.submit_urgent(command)
 
-    submit_urgent = submit  # any thread, at once: the kill line's
+    def submit_urgent(self, command: Command) -> None:
+        """Send now, from any thread (the kill line's): after the quotes that wait."""
+        with self._pending_lock:
+            self._send_pending()
+            self._send(build(to_fix(command, self.ticks)))
+
+    def _flush_pending(self) -> None:
+        with self._pending_lock:
+            self._send_pending()
+
+    def _send_pending(self) -> None:
+        pending, self._pending = self._pending, []
+        for start in range(0, len(pending), MASS_QUOTE_ENTRIES):
+            chunk = pending[start:start + MASS_QUOTE_ENTRIES]
+            if len(chunk) == 1:
+                self._send(build(to_fix(chunk[0], self.ticks)))
+            else:
+                self._mass_ids += 1
+                self._send(build_mass_quote(f"MQ{self._incarnation}.{self._mass_ids}", chunk,
+                                            self.ticks))
+                self.mass_quotes += 1
+
+    def _send(self, message: fix.Message) -> None:
+        if not fix.Session.sendToTarget(message, self._session):
+            raise RuntimeError("the FIX session did not take the message")
 
     # ---- QuickFIX's threads --------------------------------------------------------------
 
@@ -249,6 +300,9 @@ class FixLink:
 
     def _inbound(self, message: fix.Message) -> None:
         try:
+            if message.getHeader().getField(35) == "b":
+                self.mass_acks += 1  # each quote's own status follows
+                return
             event = from_fix(fields_of(message), self.ticks, self.clock.now_ns())
             header = message.getHeader()
             if header.isSetField(43) and header.getField(43) == "Y" and self._told(event):

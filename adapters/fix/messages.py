@@ -28,6 +28,11 @@ prices are decimals in yuan, integer ticks of the instrument inside; times are T
 - PhaseChange h: 336 TradingSessionID = venue, 340 TradSesStatus, 5009 the phase, 5001, 55.
 - LimitStateChange f: 55, 5008 limit state. Halt f: 55, 326 (2 halt, 3 resume), 58.
 - Reject j: 379, 372 RefMsgType, 380=0, 58.
+- MassQuote i (quotes of a venue whose FIX configuration takes it): 117 QuoteID, 1,
+  NoQuoteSets 296 {302 QuoteSetID=1, 304 TotNoQuoteEntries, NoQuoteEntries 295
+  {299 QuoteEntryID = the quote's id,
+  55, 132/134, 133/135, 60}}; acknowledged by MassQuoteAcknowledgement b (117, 297=0), then
+  each quote's QuoteStatusReport as for a single quote.
 - StatusRequest a (QuoteStatusRequest): 649 QuoteStatusReqID, 1, 55=* (every contract).
 - StatusReport AI with 649: 117 = 649 = the request's id, 297=8 (the answer to a query),
   55=*, 1, 5007 the live quote ids, 5010 the live order ids (space-separated).
@@ -506,3 +511,73 @@ def from_fix(m: Layout, ticks: Ticks, ts_init: int) -> Domain:
             return Reject(ts_event=ts, ts_init=ts_init, ref_id=m.get(379) or "",
                           reason=m.get(58) or "", ref_type=ref_type)
     raise FixError(35, m.msg_type, "not an application message of this link")
+
+
+# ---- MassQuote -----------------------------------------------------------------------------
+
+MASS_ENTRY_FIELDS = frozenset({55, 132, 133, 134, 135, 60})
+
+
+def build_mass_quote(mass_id: str, quotes: list[Quote], ticks: Ticks) -> fix.Message:
+    """One MassQuote (35=i) carrying `quotes` (one quote set, an entry a quote)."""
+    message = fix.Message()
+    message.getHeader().setField(fix.MsgType("i"))
+    message.setField(fix.StringField(117, mass_id))
+    message.setField(fix.StringField(1, quotes[0].account))
+    quote_set = fix.Group(296, 302)
+    quote_set.setField(fix.StringField(302, "1"))
+    quote_set.setField(fix.StringField(304, str(len(quotes))))  # TotNoQuoteEntries
+    for q in quotes:
+        entry = fix.Group(295, 299)
+        body: list[tuple[int, str]] = [(299, q.quote_id), (55, q.instrument_id)]
+        _sides(body, ticks, q.instrument_id, q.bid_px_ticks, q.bid_qty, q.ask_px_ticks,
+               q.ask_qty)
+        body.append((60, format_ns(q.ts_event)))
+        for tag, value in body:
+            entry.setField(fix.StringField(tag, value))
+        quote_set.addGroup(entry)
+    message.addGroup(quote_set)
+    return message
+
+
+def mass_quotes_of(text: str, ticks: Ticks, ts_init: int) -> tuple[str, list[Quote]]:
+    """The MassQuote's id and its quotes, from the message's text."""
+    mass_id, account = "", ""
+    entries: list[dict[int, str]] = []
+    for pair in text.split(SOH):
+        tag_text, _, value = pair.partition("=")
+        if not tag_text.isdigit():
+            continue
+        tag = int(tag_text)
+        if tag == 117:
+            mass_id = value
+        elif tag == 1:
+            account = value
+        elif tag == 299:
+            entries.append({299: value})
+        elif entries and tag in MASS_ENTRY_FIELDS:
+            entries[-1][tag] = value
+    if not mass_id:
+        raise FixError(117, None, "required in a MassQuote, missing")
+    if not account:
+        raise FixError(1, None, "required in a MassQuote, missing")
+    quotes = []
+    for entry in entries:
+        iid = entry.get(55)
+        if iid is None:
+            raise FixError(55, None, f"entry {entry[299]} of MassQuote {mass_id}: missing")
+        layout = Layout("S", [(k, v) for k, v in entry.items()])
+        bid, ask = _ticks_of(layout, 132, ticks, iid), _ticks_of(layout, 133, ticks, iid)
+        quotes.append(Quote(ts_event=parse_ns(layout.require(60)), ts_init=ts_init,
+                            quote_id=entry[299], instrument_id=iid, account=account,
+                            bid_px_ticks=bid,
+                            bid_qty=_int(layout, 134, 0) if bid is not None else 0,
+                            ask_px_ticks=ask,
+                            ask_qty=_int(layout, 135, 0) if ask is not None else 0))
+    return mass_id, quotes
+
+
+def mass_quote_ack(mass_id: str, account: str) -> fix.Message:
+    """MassQuoteAcknowledgement (35=b): the MassQuote was taken in."""
+    return fix.Message(f"8=FIX.4.4{SOH}9=0{SOH}35=b{SOH}117={mass_id}{SOH}297=0{SOH}"
+                       f"1={account}{SOH}10=000{SOH}", False)

@@ -20,6 +20,9 @@ class FixConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     reconnect_s: Annotated[float, msgspec.Meta(gt=0)] = 1.0
     reconnect_max_s: Annotated[float, msgspec.Meta(gt=0)] = 30.0
     store: Literal["file", "memory"] = "file"
+    mass_quote_venues: list[str] = []
+    """venues whose FIX sessions take MassQuote (35=i): the quotes of one loop turn go out
+    in one message; others get one Quote (35=S) each"""
 
     def store_factory(self, settings: fix.SessionSettings) -> fix.MessageStoreFactory:
         return (fix.FileStoreFactory(settings) if self.store == "file"

@@ -107,6 +107,9 @@ def test_quotes_fills_and_rfq_answers_travel_over_fix(desk):
     assert figures["links"] == {"fix": "up"} and figures["quoting"]
     assert figures["counts"]["accepted"] > 100 and figures["counts"]["rejected"] == 0
     assert wait_for(lambda: exchange_live(desk["link"]) > 100, 10, "live quotes")
+    # configs/fix.toml: SSE takes MassQuote; the others one Quote a contract
+    log = (desk["link"] / "fix" / "log" / "FIX.4.4-SIM-MM01.messages.current.log").read_text()
+    assert "\x0135=i\x01" in log and "\x0135=b\x01" in log and "\x0135=S\x01" in log
 
 
 def test_the_drop_copy_party_receives_every_fill(desk):

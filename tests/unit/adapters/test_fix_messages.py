@@ -164,3 +164,19 @@ def test_bad_input_names_the_tag_and_the_value():
     with pytest.raises(FixError, match="tag 54 = None: a cancel of H1 needs the order's side"):
         to_fix(CancelOrder(ts_event=T, ts_init=INIT, request_id="X", client_id="H1",
                            instrument_id="510050", account="MM01"), TICKS)
+
+
+def test_a_mass_quote_carries_each_quote_and_validates():
+    from adapters.fix.messages import build_mass_quote, mass_quote_ack, mass_quotes_of  # noqa: PLC0415
+
+    quotes = [MESSAGES[0], Quote(ts_event=T + 5, ts_init=INIT, quote_id="G1.5",
+                                 instrument_id="SR701", account="MM01", bid_px_ticks=5500,
+                                 bid_qty=3, ask_px_ticks=None, ask_qty=0)]
+    text = wire(build_mass_quote("MQ1", quotes, TICKS))
+    assert "\x0135=i\x01" in text and "\x01296=1\x01" in text and "\x01295=2\x01" in text
+    mass_id, back = mass_quotes_of(text, TICKS, INIT)
+    assert mass_id == "MQ1" and back == quotes
+    ack = wire(mass_quote_ack("MQ1", "MM01"))
+    assert "\x0135=b\x01" in ack and "\x01117=MQ1\x01" in ack
+    with pytest.raises(FixError, match="tag 1 = None: required in a MassQuote"):
+        mass_quotes_of(text.replace("\x011=MM01\x01", "\x01"), TICKS, INIT)
