@@ -71,6 +71,11 @@ TRANSITIONS: dict[tuple[State, Input], State] = {
     (S.PARTIALLY_FILLED, I.FOUND_LIVE): S.PARTIALLY_FILLED,
     **{(s, I.FOUND_GONE): S.CANCELLED for s in (S.UNKNOWN, S.PENDING_NEW, S.PENDING_REPLACE,
                                                 S.PENDING_CANCEL, *_OPEN)},
+    # what the exchange says of a quote or order whose state a lost link left unknown (a
+    # reconnect's resend can come before the reconciliation does): it settles it
+    (S.UNKNOWN, I.CANCELLED): S.CANCELLED,
+    (S.UNKNOWN, I.REJECTED): S.REJECTED,
+    (S.UNKNOWN, I.FULL_FILL): S.FILLED,
 }
 TERMINAL = frozenset({S.FILLED, S.CANCELLED, S.REJECTED})
 

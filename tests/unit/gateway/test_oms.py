@@ -100,3 +100,21 @@ def test_a_quote_an_earlier_run_sent_is_adopted_from_the_exchange():
     oms = Oms()
     oms.on_quote_status(status("old.7", QuoteStatusCode.ACCEPTED))
     assert oms.quotes["old.7"].state is State.LIVE
+
+
+def test_what_the_exchange_says_of_an_unknown_quote_settles_it():
+    """After a lost link, a resent status can come before the reconciliation."""
+    from core.enums import QuoteStatusCode  # noqa: PLC0415
+    from core.events import QuoteStatus  # noqa: PLC0415
+
+    oms = Oms()
+    for key, status in (("q1", QuoteStatusCode.CANCELLED), ("q2", QuoteStatusCode.REJECTED),
+                        ("q3", QuoteStatusCode.FILLED)):
+        oms.quote_sent(key, f"C{key}")
+        oms.link_lost()
+        oms.on_quote_status(QuoteStatus(ts_event=1, ts_init=1, quote_id=key,
+                                        instrument_id=f"C{key}", account="MM01",
+                                        status=status))
+    assert [oms.quotes[k].state for k in ("q1", "q2", "q3")] == [
+        State.CANCELLED, State.REJECTED, State.FILLED]
+    assert oms.unknown == []
