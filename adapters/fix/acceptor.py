@@ -37,7 +37,7 @@ from adapters.fix.messages import (
     mass_quotes_of,
     to_fix,
 )
-from adapters.fix.settings import FixConfig, dictionary, write
+from adapters.fix.settings import Application, FixConfig, dictionary, write
 from core.events import Command, Event, ExecutionReport, Reject
 
 log = structlog.get_logger("fix.acceptor")
@@ -78,29 +78,16 @@ def session_defaults(directory: Path) -> dict[str, str]:
     }
 
 
-class _Application(fix.Application):
+class _Application(Application):
     def __init__(self, owner: "FixAcceptor") -> None:
         super().__init__()
         self.owner = owner
-
-    # QuickFIX's callback names and arguments
-    def onCreate(self, sessionID):
-        pass
 
     def onLogon(self, sessionID):
         self.owner._link(sessionID, "logon")
 
     def onLogout(self, sessionID):
         self.owner._link(sessionID, "logout")
-
-    def toAdmin(self, message, sessionID):
-        pass
-
-    def fromAdmin(self, message, sessionID):
-        pass
-
-    def toApp(self, message, sessionID):
-        pass
 
     def fromApp(self, message, sessionID):
         self.owner._inbound(message, sessionID)

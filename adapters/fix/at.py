@@ -16,7 +16,7 @@ from pathlib import Path
 import quickfix as fix
 import structlog
 
-from adapters.fix.settings import dictionary, write
+from adapters.fix.settings import Application, dictionary, write
 
 log = structlog.get_logger("fix.at")
 
@@ -25,7 +25,7 @@ POSS_RESEND = 97
 CL_ORD_ID = 11
 
 
-class AcceptanceApplication(fix.Application):
+class AcceptanceApplication(Application):
     def __init__(self) -> None:
         super().__init__()
         self._seen: set[tuple[str, str]] = set()  # (ClOrdID, session) since the last logon
@@ -42,15 +42,6 @@ class AcceptanceApplication(fix.Application):
     def onLogout(self, sessionID: fix.SessionID) -> None:
         with self._lock:
             self._seen.clear()
-
-    def toAdmin(self, message: fix.Message, sessionID: fix.SessionID) -> None:
-        pass
-
-    def fromAdmin(self, message: fix.Message, sessionID: fix.SessionID) -> None:
-        pass
-
-    def toApp(self, message: fix.Message, sessionID: fix.SessionID) -> None:
-        pass
 
     def fromApp(self, message: fix.Message, sessionID: fix.SessionID) -> None:
         msg_type = message.getHeader().getField(fix.MsgType().getField())

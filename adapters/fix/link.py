@@ -37,7 +37,7 @@ from adapters.fix.messages import (
     from_fix,
     to_fix,
 )
-from adapters.fix.settings import FixConfig, write
+from adapters.fix.settings import Application, FixConfig, write
 from core.clock import Clock
 from core.events import (
     ENCODER,
@@ -81,29 +81,16 @@ def backoff(first_s: float, max_s: float):
 
 
 
-class _Application(fix.Application):
+class _Application(Application):
     def __init__(self, owner: "FixLink") -> None:
         super().__init__()
         self.owner = owner
-
-    # QuickFIX's callback names and arguments
-    def onCreate(self, sessionID):
-        pass
 
     def onLogon(self, sessionID):
         self.owner._to_loop(self.owner._set_state, LinkState.UP, "logged on")
 
     def onLogout(self, sessionID):
         self.owner._to_loop(self.owner._set_state, LinkState.DOWN, "logged out")
-
-    def toAdmin(self, message, sessionID):
-        pass
-
-    def fromAdmin(self, message, sessionID):
-        pass
-
-    def toApp(self, message, sessionID):
-        pass
 
     def fromApp(self, message, sessionID):
         self.owner._inbound(message)

@@ -44,17 +44,26 @@ from decimal import Decimal, InvalidOperation
 
 import quickfix as fix
 
-from adapters.stepfile.messages import format_ns, parse_ns
+from adapters.stepfile.messages import (  # the FIX values STEP shares
+    EXEC_TYPE,
+    EXEC_TYPE_BACK,
+    LIQUIDITY,
+    LIQUIDITY_BACK,
+    ORD_STATUS,
+    ORD_STATUS_BACK,
+    SIDE,
+    SIDE_BACK,
+    TIF,
+    TIF_BACK,
+    format_ns,
+    parse_ns,
+)
 from core.enums import (
     CancelReason,
-    ExecType,
     LimitState,
-    Liquidity,
-    OrderStatus,
     Phase,
     QuoteStatusCode,
     ScopeKind,
-    Side,
     TimeInForce,
     Venue,
 )
@@ -91,21 +100,9 @@ ACCOUNT_SCOPE, QUOTE_IDS, LIMIT_STATE, PHASE, ORDER_IDS = 5006, 5007, 5008, 5009
 STATUS_REQ_ID = 649
 GROUPS = {295: 55, 146: 55, 534: 41}  # count tag -> the first field of an entry
 
-_SIDE = {Side.BUY: "1", Side.SELL: "2"}
-_SIDE_BACK = {v: k for k, v in _SIDE.items()}
-_TIF = {TimeInForce.DAY: "0", TimeInForce.IOC: "3"}
-_TIF_BACK = {v: k for k, v in _TIF.items()}
 _QUOTE_STATUS = {QuoteStatusCode.ACCEPTED: "0", QuoteStatusCode.REJECTED: "5",
                  QuoteStatusCode.CANCELLED: "1", QuoteStatusCode.FILLED: "6"}
 _QUOTE_STATUS_BACK = {v: k for k, v in _QUOTE_STATUS.items()}
-_EXEC_TYPE = {ExecType.NEW: "0", ExecType.TRADE: "F", ExecType.CANCELLED: "4",
-              ExecType.REJECTED: "8"}
-_EXEC_TYPE_BACK = {v: k for k, v in _EXEC_TYPE.items()}
-_ORD_STATUS = {OrderStatus.NEW: "0", OrderStatus.PARTIALLY_FILLED: "1",
-               OrderStatus.FILLED: "2", OrderStatus.CANCELLED: "4", OrderStatus.REJECTED: "8"}
-_ORD_STATUS_BACK = {v: k for k, v in _ORD_STATUS.items()}
-_LIQUIDITY = {Liquidity.MAKER: "1", Liquidity.TAKER: "2", Liquidity.AUCTION: "4"}
-_LIQUIDITY_BACK = {v: k for k, v in _LIQUIDITY.items()}
 _SCOPE = {ScopeKind.CONTRACT: ("1", 55), ScopeKind.UNDERLYING: ("2", 311),
           ScopeKind.PRODUCT: ("3", PRODUCT), ScopeKind.ALL: ("7", None),
           ScopeKind.ACCOUNT: ("7", ACCOUNT_SCOPE)}
@@ -202,18 +199,18 @@ def to_fix(msg: Domain, ticks: Ticks) -> Layout:
             body += [(1, msg.account), (INCLUDE_ORDERS, "Y" if msg.include_orders else "N")]
         case NewOrder():
             body += [(11, msg.client_id), (1, msg.account), (55, msg.instrument_id),
-                     (54, _SIDE[msg.side]), (40, "2"),
+                     (54, SIDE[msg.side]), (40, "2"),
                      (44, _px(ticks, msg.instrument_id, msg.px_ticks)), (38, str(msg.qty)),
-                     (59, _TIF[msg.tif])]
+                     (59, TIF[msg.tif])]
         case CancelOrder():
             if msg.side is None:
                 raise FixError(54, None, f"a cancel of {msg.client_id} needs the order's side")
             body += [(11, msg.request_id), (41, msg.client_id), (1, msg.account),
-                     (55, msg.instrument_id), (54, _SIDE[msg.side])]
+                     (55, msg.instrument_id), (54, SIDE[msg.side])]
         case RequestForQuote() | Rfq():
             body += [(131, msg.rfq_id)]
             entry = [(55, msg.instrument_id), (38, str(msg.qty))]
-            _opt(entry, 54, _SIDE[msg.side] if msg.side else None)
+            _opt(entry, 54, SIDE[msg.side] if msg.side else None)
             if isinstance(msg, Rfq):
                 entry.append((126, format_ns(msg.deadline_ns)))
             else:
@@ -233,14 +230,14 @@ def to_fix(msg: Domain, ticks: Ticks) -> Layout:
         case ExecutionReport():
             iid = msg.instrument_id
             body += [(37, msg.order_id), (11, msg.client_id), (17, msg.exec_id),
-                     (150, _EXEC_TYPE[msg.exec_type]), (39, _ORD_STATUS[msg.status]),
-                     (55, iid), (1, msg.account), (54, _SIDE[msg.side]),
+                     (150, EXEC_TYPE[msg.exec_type]), (39, ORD_STATUS[msg.status]),
+                     (55, iid), (1, msg.account), (54, SIDE[msg.side]),
                      (44, _px(ticks, iid, msg.px_ticks)), (38, str(msg.qty)),
                      (31, _px(ticks, iid, msg.last_px_ticks)), (32, str(msg.last_qty)),
                      (14, str(msg.cum_qty)), (151, str(msg.leaves_qty)),
                      (6, _px(ticks, iid, msg.last_px_ticks)),
                      (IS_QUOTE, "Y" if msg.is_quote else "N")]
-            _opt(body, 851, _LIQUIDITY[msg.liquidity] if msg.liquidity else None)
+            _opt(body, 851, LIQUIDITY[msg.liquidity] if msg.liquidity else None)
             _opt(body, 58, msg.reason)
             _opt(body, CANCEL_REASON, msg.cancel_reason)
         case MassCancelReport():
@@ -434,18 +431,18 @@ def from_fix(m: Layout, ticks: Ticks, ts_init: int) -> Domain:
                 raise FixError(44, None, "a limit order needs its price")
             return NewOrder(ts_event=ts, ts_init=ts_init, client_id=m.require(11),
                             instrument_id=iid, account=m.require(1),
-                            side=_enum(m, 54, _SIDE_BACK), px_ticks=px, qty=_int(m, 38),
-                            tif=_enum(m, 59, _TIF_BACK, TimeInForce.DAY))
+                            side=_enum(m, 54, SIDE_BACK), px_ticks=px, qty=_int(m, 38),
+                            tif=_enum(m, 59, TIF_BACK, TimeInForce.DAY))
         case "F":
             return CancelOrder(ts_event=ts, ts_init=ts_init, request_id=m.require(11),
                                client_id=m.require(41), instrument_id=m.require(55),
-                               account=m.require(1), side=_enum(m, 54, _SIDE_BACK))
+                               account=m.require(1), side=_enum(m, 54, SIDE_BACK))
         case "R":
             entries = m.groups.get(146) or []
             if len(entries) != 1:
                 raise FixError(146, str(len(entries)), "one contract a QuoteRequest")
             entry = dict(entries[0])
-            side = _SIDE_BACK.get(entry.get(54, "")) if 54 in entry else None
+            side = SIDE_BACK.get(entry.get(54, "")) if 54 in entry else None
             if 54 in entry and side is None:
                 raise FixError(54, entry[54], "not 1 or 2")
             common = {"ts_event": ts, "ts_init": ts_init, "rfq_id": m.require(131),
@@ -475,13 +472,13 @@ def from_fix(m: Layout, ticks: Ticks, ts_init: int) -> Domain:
             return ExecutionReport(
                 ts_event=ts, ts_init=ts_init, exec_id=m.require(17), order_id=m.require(37),
                 client_id=m.require(11), instrument_id=iid, account=m.require(1),
-                side=_enum(m, 54, _SIDE_BACK), exec_type=_enum(m, 150, _EXEC_TYPE_BACK),
-                status=_enum(m, 39, _ORD_STATUS_BACK),
+                side=_enum(m, 54, SIDE_BACK), exec_type=_enum(m, 150, EXEC_TYPE_BACK),
+                status=_enum(m, 39, ORD_STATUS_BACK),
                 px_ticks=_ticks_of(m, 44, ticks, iid) or 0, qty=_int(m, 38, 0),
                 last_px_ticks=_ticks_of(m, 31, ticks, iid) or 0, last_qty=_int(m, 32, 0),
                 cum_qty=_int(m, 14, 0), leaves_qty=_int(m, 151, 0),
                 is_quote=m.get(IS_QUOTE) == "Y",
-                liquidity=_enum(m, 851, _LIQUIDITY_BACK) if m.get(851) else None,
+                liquidity=_enum(m, 851, LIQUIDITY_BACK) if m.get(851) else None,
                 reason=m.get(58) or "",
                 cancel_reason=_value_enum(m, CANCEL_REASON, CancelReason))
         case "r":

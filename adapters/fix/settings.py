@@ -55,3 +55,29 @@ def write(path: Path, default: dict[str, str], sessions: list[dict[str, str]]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="ascii")
     return fix.SessionSettings(str(path))
+
+
+class Application(fix.Application):
+    """QuickFIX's application callbacks, each doing nothing: a subclass overrides the ones it
+    needs (the arguments keep QuickFIX's names)."""
+
+    def onCreate(self, sessionID):
+        pass
+
+    def onLogon(self, sessionID):
+        pass
+
+    def onLogout(self, sessionID):
+        pass
+
+    def toAdmin(self, message, sessionID):
+        pass
+
+    def fromAdmin(self, message, sessionID):
+        pass
+
+    def toApp(self, message, sessionID):
+        pass
+
+    def fromApp(self, message, sessionID):
+        pass

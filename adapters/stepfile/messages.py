@@ -68,21 +68,21 @@ Domain = (Quote | CancelQuote | MassCancel | NewOrder | CancelOrder | RequestFor
           | QuoteStatus | ExecutionReport | MassCancelReport | PhaseChange | LimitStateChange
           | Halt | Reject)
 
-_SIDE = {Side.BUY: "1", Side.SELL: "2"}
-_SIDE_BACK = {v: k for k, v in _SIDE.items()}
-_TIF = {TimeInForce.DAY: "0", TimeInForce.IOC: "3"}
-_TIF_BACK = {v: k for k, v in _TIF.items()}
+SIDE = {Side.BUY: "1", Side.SELL: "2"}
+SIDE_BACK = {v: k for k, v in SIDE.items()}
+TIF = {TimeInForce.DAY: "0", TimeInForce.IOC: "3"}
+TIF_BACK = {v: k for k, v in TIF.items()}
 _QUOTE_STATUS = {QuoteStatusCode.ACCEPTED: "0", QuoteStatusCode.REJECTED: "5",
                  QuoteStatusCode.CANCELLED: "17", QuoteStatusCode.FILLED: "100"}
 _QUOTE_STATUS_BACK = {v: k for k, v in _QUOTE_STATUS.items()}
-_EXEC_TYPE = {ExecType.NEW: "0", ExecType.TRADE: "F", ExecType.CANCELLED: "4",
+EXEC_TYPE = {ExecType.NEW: "0", ExecType.TRADE: "F", ExecType.CANCELLED: "4",
               ExecType.REJECTED: "8"}
-_EXEC_TYPE_BACK = {v: k for k, v in _EXEC_TYPE.items()}
-_ORD_STATUS = {OrderStatus.NEW: "0", OrderStatus.PARTIALLY_FILLED: "1",
+EXEC_TYPE_BACK = {v: k for k, v in EXEC_TYPE.items()}
+ORD_STATUS = {OrderStatus.NEW: "0", OrderStatus.PARTIALLY_FILLED: "1",
                OrderStatus.FILLED: "2", OrderStatus.CANCELLED: "4", OrderStatus.REJECTED: "8"}
-_ORD_STATUS_BACK = {v: k for k, v in _ORD_STATUS.items()}
-_LIQUIDITY = {Liquidity.MAKER: "1", Liquidity.TAKER: "2", Liquidity.AUCTION: "4"}
-_LIQUIDITY_BACK = {v: k for k, v in _LIQUIDITY.items()}
+ORD_STATUS_BACK = {v: k for k, v in ORD_STATUS.items()}
+LIQUIDITY = {Liquidity.MAKER: "1", Liquidity.TAKER: "2", Liquidity.AUCTION: "4"}
+LIQUIDITY_BACK = {v: k for k, v in LIQUIDITY.items()}
 _SCOPE = {ScopeKind.CONTRACT: ("1", 48), ScopeKind.UNDERLYING: ("2", 311),
           ScopeKind.PRODUCT: ("3", 1227), ScopeKind.ACCOUNT: ("A", 10011),
           ScopeKind.ALL: ("7", None)}
@@ -240,9 +240,9 @@ def to_step(msg: Domain, ticks: Ticks) -> tuple[str, Body]:
             kind = "q"
         case NewOrder():
             body += [(11, msg.client_id), (48, msg.instrument_id), (1, msg.account),
-                     (54, _SIDE[msg.side]), (40, "2"),
+                     (54, SIDE[msg.side]), (40, "2"),
                      (44, _px(ticks, msg.instrument_id, msg.px_ticks)), (38, str(msg.qty)),
-                     (59, _TIF[msg.tif])]
+                     (59, TIF[msg.tif])]
             kind = "D"
         case CancelOrder():
             body += [(11, msg.request_id), (41, msg.client_id), (48, msg.instrument_id),
@@ -251,11 +251,11 @@ def to_step(msg: Domain, ticks: Ticks) -> tuple[str, Body]:
         case RequestForQuote():
             body += [(131, msg.rfq_id), (48, msg.instrument_id), (1, msg.account),
                      (38, str(msg.qty))]
-            _opt(body, 54, _SIDE.get(msg.side) if msg.side else None)
+            _opt(body, 54, SIDE.get(msg.side) if msg.side else None)
             kind = "R"
         case Rfq():
             body += [(131, msg.rfq_id), (48, msg.instrument_id), (38, str(msg.qty))]
-            _opt(body, 54, _SIDE.get(msg.side) if msg.side else None)
+            _opt(body, 54, SIDE.get(msg.side) if msg.side else None)
             body.append((126, format_ns(msg.deadline_ns)))
             kind = "R"
         case QuoteStatus():
@@ -275,12 +275,12 @@ def to_step(msg: Domain, ticks: Ticks) -> tuple[str, Body]:
         case ExecutionReport():
             iid = msg.instrument_id
             body += [(17, msg.exec_id), (37, msg.order_id), (11, msg.client_id), (48, iid),
-                     (1, msg.account), (54, _SIDE[msg.side]), (150, _EXEC_TYPE[msg.exec_type]),
-                     (39, _ORD_STATUS[msg.status]), (44, _px(ticks, iid, msg.px_ticks)),
+                     (1, msg.account), (54, SIDE[msg.side]), (150, EXEC_TYPE[msg.exec_type]),
+                     (39, ORD_STATUS[msg.status]), (44, _px(ticks, iid, msg.px_ticks)),
                      (38, str(msg.qty)), (31, _px(ticks, iid, msg.last_px_ticks)),
                      (32, str(msg.last_qty)), (14, str(msg.cum_qty)),
                      (151, str(msg.leaves_qty)), (10002, "Y" if msg.is_quote else "N")]
-            _opt(body, 851, _LIQUIDITY.get(msg.liquidity) if msg.liquidity else None)
+            _opt(body, 851, LIQUIDITY.get(msg.liquidity) if msg.liquidity else None)
             _opt(body, 58, msg.reason)
             _opt(body, 10001, msg.cancel_reason)
             kind = "8"
@@ -356,8 +356,8 @@ def _new_order(m: StepMessage, ticks: Ticks, ts: int, init: int) -> NewOrder:
     if px is None:
         raise StepError(44, "", "required in MsgType D")
     return NewOrder(ts_event=ts, ts_init=init, client_id=m.require(11), instrument_id=iid,
-                    account=m.require(1), side=_enum(m, 54, _SIDE_BACK), px_ticks=px,
-                    qty=_int(m, 38), tif=_enum(m, 59, _TIF_BACK, TimeInForce.DAY))
+                    account=m.require(1), side=_enum(m, 54, SIDE_BACK), px_ticks=px,
+                    qty=_int(m, 38), tif=_enum(m, 59, TIF_BACK, TimeInForce.DAY))
 
 
 def _cancel_order(m: StepMessage, ticks: Ticks, ts: int, init: int) -> CancelOrder:
@@ -368,7 +368,7 @@ def _cancel_order(m: StepMessage, ticks: Ticks, ts: int, init: int) -> CancelOrd
 
 def _quote_request(m: StepMessage, ticks: Ticks, ts: int,
                    init: int) -> RequestForQuote | Rfq:
-    side = _SIDE_BACK.get(m.get(54) or "")
+    side = SIDE_BACK.get(m.get(54) or "")
     if m.get(54) is not None and side is None:
         raise StepError(54, m.get(54) or "", "not 1 or 2")
     if m.get(126) is not None:
@@ -407,12 +407,12 @@ def _exec_report(m: StepMessage, ticks: Ticks, ts: int, init: int) -> ExecutionR
     return ExecutionReport(
         ts_event=ts, ts_init=init, exec_id=m.require(17), order_id=m.require(37),
         client_id=m.require(11), instrument_id=iid, account=m.require(1),
-        side=_enum(m, 54, _SIDE_BACK), exec_type=_enum(m, 150, _EXEC_TYPE_BACK),
-        status=_enum(m, 39, _ORD_STATUS_BACK), px_ticks=_ticks_of(m, 44, ticks, iid) or 0,
+        side=_enum(m, 54, SIDE_BACK), exec_type=_enum(m, 150, EXEC_TYPE_BACK),
+        status=_enum(m, 39, ORD_STATUS_BACK), px_ticks=_ticks_of(m, 44, ticks, iid) or 0,
         qty=_int(m, 38), last_px_ticks=_ticks_of(m, 31, ticks, iid) or 0,
         last_qty=_int(m, 32, 0), cum_qty=_int(m, 14, 0), leaves_qty=_int(m, 151, 0),
         is_quote=_yes(m, 10002),
-        liquidity=_enum(m, 851, _LIQUIDITY_BACK) if liquidity is not None else None,
+        liquidity=_enum(m, 851, LIQUIDITY_BACK) if liquidity is not None else None,
         reason=m.get(58, ""), cancel_reason=_cancel_reason(m),
     )
 

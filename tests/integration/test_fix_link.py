@@ -15,12 +15,12 @@ import quickfix as fix
 
 from adapters.fix.acceptor import session_defaults
 from adapters.fix.messages import fields_of
-from adapters.fix.settings import FixConfig, write
+from adapters.fix.settings import Application, FixConfig, write
 from gateway.control import Kill, Status, make_tokens, request
 from tests.integration.linkkit import MMGW, free_port
 
 
-class DropCopy(fix.Application):
+class DropCopy(Application):
     """The second party: logs on as DROP and keeps every message it is sent."""
 
     def __init__(self) -> None:
@@ -28,23 +28,8 @@ class DropCopy(fix.Application):
         self.messages: list[str] = []
         self.logged_on = threading.Event()
 
-    def onCreate(self, sessionID):
-        pass
-
     def onLogon(self, sessionID):
         self.logged_on.set()
-
-    def onLogout(self, sessionID):
-        pass
-
-    def toAdmin(self, message, sessionID):
-        pass
-
-    def fromAdmin(self, message, sessionID):
-        pass
-
-    def toApp(self, message, sessionID):
-        pass
 
     def fromApp(self, message, sessionID):
         self.messages.append(message.toString())
