@@ -260,6 +260,10 @@ class FixLink:
 
     def _send_pending(self) -> None:
         pending, self._pending = self._pending, []
+        if self._state is not LinkState.UP:
+            # never sent: QuickFIX would keep them for a resend after the reconnect, stale;
+            # the reconciliation finds them gone
+            return
         for start in range(0, len(pending), MASS_QUOTE_ENTRIES):
             chunk = pending[start:start + MASS_QUOTE_ENTRIES]
             if len(chunk) == 1:
