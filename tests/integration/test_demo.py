@@ -92,10 +92,11 @@ def test_the_demo_over_fix_quotes_every_product_and_its_journal_evaluates(tmp_pa
     summary = json.loads(done.stdout)
     assert summary["journal"]["verified"]
     assert summary["quotes"]["sent"] > 1000 and summary["fills"] > 0
-    # at most a quote or two in flight when the day closes (a slower link than the files)
+    # only quotes in flight when the day closes (the close reaches the gateway later over
+    # FIX than over the files), and few of them
     rejected = summary["quotes"]["rejected_by_exchange"]
     assert set(rejected) <= {"phase: closed does not accept quotes"}
-    assert sum(rejected.values()) <= 5
+    assert sum(rejected.values()) <= summary["quotes"]["sent"] // 100
     assert 0 < summary["rfqs"]["answered"] <= summary["rfqs"]["received"]
     # every product of configs/desk.toml is quoted and evaluated, as over the file link
     assert {key.split(":")[1] for key in summary["obligations"]} == {
