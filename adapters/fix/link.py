@@ -132,6 +132,9 @@ class FixLink:
         self._mass_ids = 0
         self.mass_quotes = 0  # MassQuotes sent
         self.mass_acks = 0  # MassQuoteAcknowledgements received
+        self._inbox: list = []  # events from QuickFIX's thread, for the loop
+        self._inbox_lock = threading.Lock()
+        self._drain_scheduled = False
         self.attempts: list[float] = []  # when each (re)connect began (monotonic)
         self.waits: list[float] = []  # the back-off before each reconnect
         self._application = _Application(self)
@@ -300,13 +303,13 @@ class FixLink:
                 self.duplicates += 1
                 return  # a PossDup resend of what the loop was already given
             self._remember(event)
-            self._to_loop(self._deliver, event)
+            self._deliver(event)
         except FixError as exc:
             self.errors += 1
             now = time.time_ns()
             log.error("fix_message_unreadable", error=str(exc))
-            self._to_loop(self._deliver, Reject(ts_event=now, ts_init=now, ref_id="",
-                                                reason=f"unreadable from the exchange: {exc}"))
+            self._deliver(Reject(ts_event=now, ts_init=now, ref_id="",
+                                 reason=f"unreadable from the exchange: {exc}"))
         except Exception as exc:  # a callback must not raise
             self.errors += 1
             log.error("fix_callback_failed", error=repr(exc))
@@ -314,8 +317,25 @@ class FixLink:
     # ---- the loop's thread ---------------------------------------------------------------
 
     def _deliver(self, event) -> None:
-        if self._sink is not None:
-            self._sink(event)
+        """From QuickFIX's thread: queue the event; the loop is woken once for everything
+        queued until it drains (a burst of statuses is one loop callback, as on the file
+        link, not one wake-up each)."""
+        with self._inbox_lock:
+            self._inbox.append(event)
+            if self._drain_scheduled:
+                return
+            self._drain_scheduled = True
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._drain)
+
+    def _drain(self) -> None:
+        with self._inbox_lock:
+            events, self._inbox = self._inbox, []
+            self._drain_scheduled = False
+        for event in events:
+            if self._sink is not None:
+                self._sink(event)
 
     def _on_snapshot(self) -> None:
         if self._inotify is not None:
