@@ -16,6 +16,7 @@ import quickfix as fix
 from adapters.fix.acceptor import session_defaults
 from adapters.fix.messages import fields_of
 from adapters.fix.settings import Application, FixConfig, write
+from core.events import DECODER, ExecutionReport
 from gateway.control import Kill, Status, make_tokens, request
 from tests.integration.linkkit import MMGW, free_port
 
@@ -107,6 +108,34 @@ def test_the_drop_copy_party_receives_every_fill(desk):
     layouts = [fields_of(fix.Message(m, False)) for m in copies]
     assert all(layout.get(150) == "F" and layout.get(1) == "MM01" for layout in layouts)
     assert len({layout.get(17) for layout in layouts}) == len(layouts)  # each fill once
+
+
+def test_a_hedge_order_travels_over_fix(desk):
+    """A confirmed hedge: a NewOrderSingle (IOC) out, its ExecutionReports back over FIX."""
+    from gateway.control import Confirm, RiskAlert  # noqa: PLC0415
+    from gateway.journal import records  # noqa: PLC0415
+
+    sock, rita = desk["run"] / "control.sock", desk["tokens"]["rita"]
+    raised = request(sock, rita, RiskAlert(
+        key="delta:underlying:510050", kind="delta", scope="underlying:510050", value=2.0,
+        limit=1.0, message="delta over its level", products=["510050"], measure="hedge"))
+    done = request(sock, rita, Confirm(prompt=raised.result["prompt"], reason="hedge it"))
+    assert done.ok, done.error
+    assert done.result["outcome"].startswith("510050: ")
+
+    def answered():
+        rows = list(records(f"sqlite:///{desk['run'] / 'journal.db'}"))
+        sent = [r for r in rows if r.kind == "command"
+                and r.outcome.startswith("sent: hedge for prompt")]
+        orders = {DECODER.decode(r.payload).client_id for r in sent}
+        reports = [e for r in rows if r.kind == "event"
+                   and isinstance(e := DECODER.decode(r.payload), ExecutionReport)
+                   and e.client_id in orders]
+        return reports if sent and reports else None
+
+    reports = wait_for(answered, 10, "the hedge's execution reports")
+    assert {r.exec_type.value for r in reports} <= {"new", "trade", "cancelled"}
+    assert all(not r.is_quote and r.instrument_id == "510050" for r in reports)
 
 
 def test_a_kill_over_fix_leaves_nothing_live(desk):
