@@ -188,6 +188,9 @@ async def _read_frame(reader: asyncio.StreamReader) -> bytes:
     return await reader.readexactly(size)
 
 
+STREAM_BATCH = 1024  # frames a subscriber's stream writes at once, at most
+
+
 def _frame(payload: bytes) -> bytes:
     return FRAME.pack(len(payload)) + payload
 
@@ -287,7 +290,15 @@ class ControlServer:
     async def _stream(self, writer: asyncio.StreamWriter, q: asyncio.Queue) -> None:
         try:
             while (frame := await q.get()) is not None:
-                writer.write(frame)
+                # whatever else waits goes in the same write: one wake-up and one system call
+                # for a burst, not one each
+                frames = [frame]
+                while not q.empty() and len(frames) < STREAM_BATCH:
+                    if (frame := q.get_nowait()) is None:
+                        writer.write(b"".join(frames))
+                        return
+                    frames.append(frame)
+                writer.write(b"".join(frames))
                 await writer.drain()
         finally:
             if q in self._subscribers:

@@ -63,6 +63,8 @@ class MarketState:
     now_ns: int = 0
     md_ns: int = 0  # the exchange's time of the latest market data (the snapshot's)
     trade_ns: dict[str, int] = field(default_factory=dict)  # when each last trade was seen
+    # what does not move in a chain (its expiries' closes), per contract list and offset
+    _static: dict[tuple[int, timezone], np.ndarray] = field(default_factory=dict, repr=False)
 
     def apply(self, event: Event) -> None:
         self.now_ns = max(self.now_ns, event.ts_event)
@@ -125,26 +127,43 @@ class MarketState:
         def arr(values: list[int]) -> np.ndarray:
             return np.array(values, dtype=np.int64)
 
+        closes = self._static.get((id(contracts), offset))
+        if closes is None:  # the expiries' closes, once (0: no expiry)
+            closes = self._static[(id(contracts), offset)] = np.array(
+                [expiry_close_ns(c.expiry, offset) if c.expiry else 0 for c in contracts],
+                dtype=np.float64)
         books = [self.book.get(c.instrument_id) for c in contracts]
+        underlying = {u: self.price(u) or np.nan for u in {c.underlying for c in contracts}
+                      if u}
+        product_phase, own, limit = self.product_phase, self.own_phase, self.limit
         return ChainMarket(
-            phase=arr([PHASE_CODE[self.phase(c)] for c in contracts]),
-            limit=arr([LIMIT_CODE[self.limit.get(c.instrument_id, LimitState.NONE)]
+            phase=arr([PHASE_CODE[own.get(c.instrument_id)
+                                  or product_phase.get(c.product, Phase.CLOSED)]
+                       for c in contracts]),
+            limit=arr([LIMIT_CODE[limit.get(c.instrument_id, LimitState.NONE)]
                        for c in contracts]),
             best_bid=arr([b.bids[0][0] if b and b.bids else NO_PRICE for b in books]),
             best_ask=arr([b.asks[0][0] if b and b.asks else NO_PRICE for b in books]),
             last_px=arr([b.last_px_ticks if b and b.last_px_ticks else NO_PRICE
                          for b in books]),
             iopv=arr([b.iopv_ticks if b and b.iopv_ticks else NO_PRICE for b in books]),
-            underlying_px=np.array([self.price(c.underlying) or np.nan if c.underlying
-                                    else 0.0 for c in contracts]),
-            years=np.array([years_to(c.expiry, self.now_ns, offset) if c.expiry else 0.0
-                            for c in contracts]),
+            underlying_px=np.array([underlying[c.underlying] if c.underlying else 0.0
+                                    for c in contracts]),
+            years=np.where(closes > 0, np.maximum((closes - self.now_ns) / YEAR_NS,
+                                                  MIN_YEARS), 0.0),
         )
 
 
+def expiry_close_ns(expiry: date, offset: timezone) -> int:
+    """15:00 on the expiry day, in the venue's time zone."""
+    return int(datetime.combine(expiry, time(15, 0), tzinfo=offset).timestamp()) * NS_PER_S
+
+
+MIN_YEARS = 1 / (365 * 24)  # an hour: the model's floor on the time left
+
+
 def years_to(expiry: date, now_ns: int, offset: timezone) -> float:
-    close = int(datetime.combine(expiry, time(15, 0), tzinfo=offset).timestamp()) * NS_PER_S
-    return max((close - now_ns) / YEAR_NS, 1 / (365 * 24))
+    return max((expiry_close_ns(expiry, offset) - now_ns) / YEAR_NS, MIN_YEARS)
 
 
 class Desk:

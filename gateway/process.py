@@ -169,7 +169,7 @@ class Gateway:
             (s.pack.rfq.min_rest_s for s in setups.values()), default=15))
         self.sent: dict[str, tuple] = {}  # contract -> what stands (bid, bid qty, ask, ask qty)
         self._status_due = 0.0  # the status file is rewritten twice a second at most
-        self._wake = asyncio.Event()  # a tick, a fill or a cancel: requote now
+        self._requote_soon = False  # a requote of the woken products waits in the loop
         self.sent_ids: dict[str, str] = {}  # contract -> the id of the quote last sent there
         self.stopped_because: str | None = "waiting for the link"
         self.fault: str | None = None  # an unknown state: no quoting until a restart
@@ -291,7 +291,7 @@ class Gateway:
                 if self._tick_wall is None:
                     self._tick_wall = event.ts_init
                 self._woken_for |= self._moves_quotes[event.instrument_id]
-                self._wake.set()
+                self._wake_up()
             case Rfq():
                 self.counts["rfqs"] += 1
                 if live and self.stopped_because is None:
@@ -419,7 +419,7 @@ class Gateway:
         if self.sent_ids.get(instrument_id) == quote_id:
             self.sent.pop(instrument_id, None)
             self._woken_for.add(self.instruments[instrument_id].product)
-            self._wake.set()
+            self._wake_up()
 
     def _meter(self, event: Event) -> None:
         lines = self.converter.convert(event)
@@ -513,30 +513,21 @@ class Gateway:
         self.kill_line.start()
         await self.link.start(self.on_event)
         try:
+            next_full = 0.0
             while not stop.is_set():
-                self._check()
-                if self._hang_s and (self.run_dir / HANG_FILE).exists():
-                    self._hang()
-                if self.stopped_because is None:
-                    sent = self.counts["sent"]
-                    # woken: only what moved; the timer: every product
-                    self.requote(self._woken_for if self._wake.is_set() else None)
-                    if self._tick_wall is not None and self.counts["sent"] > sent:
-                        self.tick_to_quote_ns.append(time.time_ns() - self._tick_wall)
-                self._tick_wall = None
-                self._woken_for = set()
-                if time.monotonic() >= self._status_due:
+                now = time.monotonic()
+                if now >= next_full:  # the timer: every product
+                    self._woken_for = set()
+                    self._turn(None)
+                    next_full = now + self.requote_s
+                if now >= self._status_due:
                     self.write_status()
-                    self._status_due = time.monotonic() + 0.5
-                # sleep until the next requote, or until a tick moves a quoted contract, or a
-                # fill or a cancel leaves a contract without what we sent there
-                self._wake.clear()
-                waiters = [asyncio.ensure_future(stop.wait()),
-                           asyncio.ensure_future(self._wake.wait())]
-                await asyncio.wait(waiters, timeout=self.requote_s,
-                                   return_when=asyncio.FIRST_COMPLETED)
-                for waiter in waiters:
-                    waiter.cancel()
+                    self._status_due = now + 0.5
+                # a tick that moves a quoted contract, a fill or a cancel that leaves one
+                # without what we sent there requote at once (`_wake_up`), not here
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), max(
+                        min(next_full, self._status_due) - time.monotonic(), 0.001))
         finally:
             if self.link_state is LinkState.UP:
                 self._mass_cancel(Scope(kind=ScopeKind.ALL), "gateway stopping")
@@ -546,6 +537,31 @@ class Gateway:
             await self.control.stop()
             self.journal.close(ts_ns=self.clock.now_ns())
             self.write_status()
+
+    def _wake_up(self) -> None:
+        """Requote the woken products in the loop's next turn: one hop through the loop, after
+        the callback that woke them (a batch of the link's events), not several."""
+        if not self._requote_soon and self._loop is not None:
+            self._requote_soon = True
+            self._loop.call_soon(self._requote_woken)
+
+    def _requote_woken(self) -> None:
+        self._requote_soon = False
+        products, self._woken_for = self._woken_for, set()
+        if products:
+            self._turn(products)
+
+    def _turn(self, products: set[str] | None) -> None:
+        """Check that quoting may go on, then requote `products` (None: every product)."""
+        self._check()
+        if self._hang_s and (self.run_dir / HANG_FILE).exists():
+            self._hang()
+        if self.stopped_because is None:
+            sent = self.counts["sent"]
+            self.requote(products)
+            if self._tick_wall is not None and self.counts["sent"] > sent:
+                self.tick_to_quote_ns.append(time.time_ns() - self._tick_wall)
+        self._tick_wall = None
 
     def _hang(self) -> None:
         """Fault injection for the tests: the engine blocks the event loop, as a pricing

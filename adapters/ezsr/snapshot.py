@@ -39,6 +39,7 @@ class SnapshotWriter:
         self.path = path
         self._ticks = {i.instrument_id: i.tick for i in listing.instruments}
         self._rows: dict[str, MarketData] = {}
+        self._text: dict[str, tuple[MarketData, str]] = {}  # each row as last formatted
         self._order = [i.instrument_id for i in listing.instruments]
         self.number = 0
         self._last_wall = 0.0
@@ -56,7 +57,15 @@ class SnapshotWriter:
     def write(self, ts_ns: int) -> None:
         self._last_wall = time.monotonic()
         self.number += 1
-        rows = [self._row(self._rows[i]) for i in self._order if i in self._rows]
+        rows = []
+        for iid in self._order:
+            md = self._rows.get(iid)
+            if md is None:
+                continue
+            cached = self._text.get(iid)
+            if cached is None or cached[0] is not md:  # formatted again only when it moved
+                cached = self._text[iid] = (md, self._row(md))
+            rows.append(cached[1])
         text = "\n".join([f"HEADER|{VERSION}|{len(rows)}|{format_ns(ts_ns)}|{self.number}",
                           *rows, f"TRAILER|{len(rows)}", ""])
         tmp = self.path.with_name(self.path.name + ".tmp")
@@ -88,7 +97,7 @@ class SnapshotReader:
         self.path = path
         self.ticks = ticks
         self._stamp: tuple[int, int, int] | None = None
-        self._last: dict[str, tuple[str, ...]] = {}
+        self._last: dict[str, str] = {}  # each security's row as last read
         self.number = 0
 
     def poll(self, ts_init: int = 0) -> list[MarketData]:
@@ -122,15 +131,19 @@ class SnapshotReader:
         if number <= self.number:
             return []  # an older or the same snapshot
         out = []
-        seen: dict[str, tuple[str, ...]] = {}
+        seen: dict[str, str] = {}
+        last = self._last
         for line_no, line in enumerate(lines[1:-1], 2):
+            code_end = line.find("|", 3)
+            if line.startswith("MD|") and last.get(line[3:code_end]) == line:
+                seen[line[3:code_end]] = line  # the row as read and checked before
+                continue
             fields = tuple(line.split("|"))
             if len(fields) != _FIELDS or fields[0] != "MD":
                 raise EzsrError(f"{where}:{line_no}: {len(fields)} fields, want {_FIELDS} "
                                 f"starting with MD")
-            seen[fields[1]] = fields
-            if self._last.get(fields[1]) != fields:
-                out.append(self._market_data(where, line_no, fields, ts, ts_init, number))
+            seen[fields[1]] = line
+            out.append(self._market_data(where, line_no, fields, ts, ts_init, number))
         self._last.update(seen)
         self.number = number
         return out

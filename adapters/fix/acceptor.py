@@ -31,13 +31,13 @@ import structlog
 from adapters.fix.messages import (
     FixError,
     build,
-    fields_of,
     from_fix,
     mass_quote_ack,
     mass_quotes_of,
+    parse_text,
     to_fix,
 )
-from adapters.fix.settings import Application, FixConfig, dictionary, write
+from adapters.fix.settings import Application, FixConfig, dictionary, share_the_gil, write
 from core.events import Command, Event, ExecutionReport, Reject
 
 log = structlog.get_logger("fix.acceptor")
@@ -129,6 +129,7 @@ class FixAcceptor:
         return self._wake_r
 
     def start(self) -> None:
+        share_the_gil()
         self._server.start()
 
     def stop(self) -> None:
@@ -193,28 +194,27 @@ class FixAcceptor:
                 self._seen.add(key)
 
     def _inbound(self, message: fix.Message, session_id: fix.SessionID) -> None:
+        text = ""
         try:
+            text = message.toString()  # one call into QuickFIX a message
+            layout = parse_text(text)
             who = self._who(session_id)
             if who != MEMBER:
-                raise FixError(35, message.getHeader().getField(35),
+                raise FixError(35, layout.msg_type,
                                f"the {who} session takes no application messages")
-            header = message.getHeader()
-            resent = header.isSetField(43) and header.getField(43) == "Y"
-            if header.getField(35) == "i":
-                mass_id, commands = mass_quotes_of(message.toString(), self.ticks,
-                                                   time.time_ns())
+            if layout.msg_type == "i":
+                mass_id, commands = mass_quotes_of(text, self.ticks, time.time_ns())
                 self._reply_message(session_id, mass_quote_ack(mass_id, commands[0].account
                                                                if commands else ""))
             else:
-                command = from_fix(fields_of(message), self.ticks, time.time_ns())
+                command = from_fix(layout, self.ticks, time.time_ns())
                 if isinstance(command, Event):
-                    raise FixError(35, header.getField(35),
-                                   "an exchange's message, not a member's")
+                    raise FixError(35, layout.msg_type, "an exchange's message, not a member's")
                 commands = [command]  # type: ignore[list-item]
             for command in commands:
                 key = command_key(command)
                 with self._lock:
-                    duplicate = resent and key in self._seen
+                    duplicate = layout.possdup and key in self._seen
                     self._seen.add(key)
                 if duplicate:
                     self.duplicates += 1
@@ -226,7 +226,7 @@ class FixAcceptor:
             now = time.time_ns()
             ref = ""
             with contextlib.suppress(FixError):
-                ref = next((v for t, v in fields_of(message).body if t in (117, 11, 131)), "")
+                ref = next((v for t, v in parse_text(text).body if t in (117, 11, 131)), "")
             self._reply(session_id, Reject(ts_event=now, ts_init=now, ref_id=ref,
                                            reason=str(exc)))
         except Exception as exc:  # a callback must not raise

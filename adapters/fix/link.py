@@ -33,11 +33,12 @@ from adapters.fix.messages import (
     FixError,
     build,
     build_mass_quote,
-    fields_of,
     from_fix,
+    parse_text,
     to_fix,
 )
-from adapters.fix.settings import Application, FixConfig, write
+from adapters.fix.settings import Application, FixConfig, share_the_gil, write
+from adapters.stepfile.link import BATCH
 from core.clock import Clock
 from core.events import (
     ENCODER,
@@ -144,17 +145,6 @@ class FixLink:
         self.errors = 0
         self.duplicates = 0
         self._given: set[tuple] = set()  # what was handed on, by its own key
-        self._given_lock = threading.Lock()
-
-    def _told(self, event) -> bool:
-        """Whether an event with this key was handed on already (a fill by its exec id, a
-        status by quote and status, a report by its request)."""
-        key = event_key(event)
-        with self._given_lock:
-            if key in self._given:
-                return True
-            self._given.add(key)
-            return False
 
     @property
     def state(self) -> LinkState:
@@ -176,6 +166,7 @@ class FixLink:
             self._loop.add_reader(self._inotify.fileno(), self._on_snapshot)
             self._on_snapshot()
         self._set_state(LinkState.CONNECTING, "logon sent")
+        share_the_gil()
         self._initiator = fix.SocketInitiator(self._application,
                                               self.config.store_factory(self._settings),
                                               self._settings,
@@ -236,13 +227,12 @@ class FixLink:
         self._set_state(LinkState.DOWN, "logout sent")
 
     def submit(self, command: Command) -> None:
-        """Send a command (QuickFIX writes it on the calling thread). A quote of a venue that
-        takes MassQuote waits for the end of the loop turn, to go out with the turn's other
-        quotes; anything else first sends what waits, so the order is kept."""
+        """Send a command (QuickFIX writes it on the calling thread). A quote waits for the
+        end of the loop turn, to go out with the turn's other quotes (in MassQuotes where the
+        venue takes them); anything else first sends what waits, so the order is kept."""
         if self._state is not LinkState.UP:
             raise RuntimeError(f"the FIX link is {self._state}: nothing can be sent")
-        if (isinstance(command, Quote) and command.rfq_id is None
-                and self._venues.get(command.instrument_id) in self._mass_venues):
+        if isinstance(command, Quote) and command.rfq_id is None:
             with self._pending_lock:
                 self._pending.append(command)
                 first = len(self._pending) == 1
@@ -267,8 +257,14 @@ class FixLink:
             # never sent: QuickFIX would keep them for a resend after the reconnect, stale;
             # the reconciliation finds them gone
             return
-        for start in range(0, len(pending), MASS_QUOTE_ENTRIES):
-            chunk = pending[start:start + MASS_QUOTE_ENTRIES]
+        mass: list[Quote] = []
+        for quote in pending:
+            if self._venues.get(quote.instrument_id) in self._mass_venues:
+                mass.append(quote)
+            else:
+                self._send(build(to_fix(quote, self.ticks)))
+        for start in range(0, len(mass), MASS_QUOTE_ENTRIES):
+            chunk = mass[start:start + MASS_QUOTE_ENTRIES]
             if len(chunk) == 1:
                 self._send(build(to_fix(chunk[0], self.ticks)))
             else:
@@ -283,26 +279,31 @@ class FixLink:
 
     # ---- QuickFIX's threads --------------------------------------------------------------
 
-    def _remember(self, event) -> None:
-        with self._given_lock:
-            self._given.add(event_key(event))
-
     def _to_loop(self, fn, *args) -> None:
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(fn, *args)
+        try:
+            loop = self._loop
+            if loop is not None and not loop.is_closed():
+                loop.call_soon_threadsafe(fn, *args)
+        except Exception as exc:  # a callback must not raise
+            self.errors += 1
+            log.error("fix_callback_failed", error=repr(exc))
 
     def _inbound(self, message: fix.Message) -> None:
+        """QuickFIX's thread: the message copied into a core Struct (no QuickFIX object is
+        kept), queued for the loop; a PossDup resend of what was handed on already is
+        dropped here."""
         try:
-            if message.getHeader().getField(35) == "b":
+            layout = parse_text(message.toString())  # one call into QuickFIX a message
+            if layout.msg_type == "b":
                 self.mass_acks += 1  # each quote's own status follows
                 return
-            event = from_fix(fields_of(message), self.ticks, self.clock.now_ns())
-            header = message.getHeader()
-            if header.isSetField(43) and header.getField(43) == "Y" and self._told(event):
-                self.duplicates += 1
-                return  # a PossDup resend of what the loop was already given
-            self._remember(event)
+            event = from_fix(layout, self.ticks, self.clock.now_ns())
+            key = event_key(event)
+            with self._inbox_lock:
+                if layout.possdup and key in self._given:
+                    self.duplicates += 1
+                    return  # a PossDup resend of what the loop was already given
+                self._given.add(key)
             self._deliver(event)
         except FixError as exc:
             self.errors += 1
@@ -314,12 +315,10 @@ class FixLink:
             self.errors += 1
             log.error("fix_callback_failed", error=repr(exc))
 
-    # ---- the loop's thread ---------------------------------------------------------------
-
     def _deliver(self, event) -> None:
-        """From QuickFIX's thread: queue the event; the loop is woken once for everything
-        queued until it drains (a burst of statuses is one loop callback, as on the file
-        link, not one wake-up each)."""
+        """Queue the event; the loop is woken once for everything queued until it drains (a
+        burst of statuses is one loop callback, as on the file link, not one wake-up
+        each)."""
         with self._inbox_lock:
             self._inbox.append(event)
             if self._drain_scheduled:
@@ -329,10 +328,17 @@ class FixLink:
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(self._drain)
 
+    # ---- the loop's thread ---------------------------------------------------------------
+
     def _drain(self) -> None:
+        """A bounded batch a loop turn (as the file link reads its files): the requote a fill
+        calls for runs after at most BATCH events, not after the whole flood."""
         with self._inbox_lock:
-            events, self._inbox = self._inbox, []
-            self._drain_scheduled = False
+            events, self._inbox = self._inbox[:BATCH], self._inbox[BATCH:]
+            more = bool(self._inbox)
+            self._drain_scheduled = more
+        if more and self._loop is not None:
+            self._loop.call_soon(self._drain)
         for event in events:
             if self._sink is not None:
                 self._sink(event)

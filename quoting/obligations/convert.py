@@ -48,14 +48,21 @@ class TimelineConverter:
         self.offset = offset
         self._quote: dict[str, list] = {}  # contract -> [bid px, bid qty, ask px, ask qty]
         self._answers: dict[str, str] = {}  # quote id -> the rfq it answers
+        self._second = -1  # the second whose text `_second_text` holds
+        self._second_text = ("", "")
 
     def header(self) -> list[Line]:
         return [contract_line(i) for i in self.instruments.values()]
 
     def _ts(self, ts_ns: int) -> str:
+        """ISO 8601 with the offset, to the microsecond (what a datetime can carry); the
+        second's text is made once a second."""
         seconds, nanos = divmod(ts_ns, SECOND_NS)
-        moment = datetime.fromtimestamp(seconds, self.offset).replace(microsecond=nanos // 1000)
-        return moment.isoformat(timespec="microseconds")  # what a datetime can carry
+        if seconds != self._second:
+            text = datetime.fromtimestamp(seconds, self.offset).isoformat()
+            self._second, self._second_text = seconds, (text[:19], text[19:])
+        date_time, offset = self._second_text
+        return f"{date_time}.{nanos // 1000:06d}{offset}"
 
     def _levels(self, inst: Instrument, px: int | None, qty: int) -> list:
         return [[inst.price(px), qty]] if px is not None and qty > 0 else []

@@ -91,7 +91,8 @@ def test_quotes_fills_and_rfq_answers_travel_over_fix(desk):
     figures = wait_for(lambda: (f := status(desk))["counts"]["fills"] > 0
                        and f["counts"]["rfq_answers"] > 0 and f, 60, "fills and RFQ answers")
     assert figures["links"] == {"fix": "up"} and figures["quoting"]
-    assert figures["counts"]["accepted"] > 100 and figures["counts"]["rejected"] == 0
+    assert figures["counts"]["accepted"] > 100 and figures["counts"]["rejected"] == 0, (
+        figures["counts"], figures["exchange_rejections"])
     assert wait_for(lambda: exchange_live(desk["link"]) > 100, 10, "live quotes")
     # configs/fix.toml: SSE takes MassQuote; the others one Quote a contract
     log = (desk["link"] / "fix" / "log" / "FIX.4.4-SIM-MM01.messages.current.log").read_text()
