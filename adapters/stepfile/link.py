@@ -40,7 +40,7 @@ from core.clock import NS_PER_S, Clock
 from core.events import Command, LinkStatus
 from core.ports import EventSink, LinkState
 
-BATCH = 64  # records a file a loop turn: the requote after a fill waits for at most this many
+BATCH = 256  # records a file a loop turn (the FIX link drains its inbox as many)
 log = structlog.get_logger("stepfile.link")
 
 SESSION_TYPES = frozenset({"A", "0", "5", "1"})
