@@ -131,7 +131,7 @@ class MarketState:
         if closes is None:  # the expiries' closes, once (0: no expiry)
             closes = self._static[(id(contracts), offset)] = np.array(
                 [expiry_close_ns(c.expiry, offset) if c.expiry else 0 for c in contracts],
-                dtype=np.float64)
+                dtype=np.int64)  # exact, as years_to subtracts them
         books = [self.book.get(c.instrument_id) for c in contracts]
         underlying = {u: self.price(u) or np.nan for u in {c.underlying for c in contracts}
                       if u}

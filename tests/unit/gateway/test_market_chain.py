@@ -1,0 +1,35 @@
+"""The chain the quoters price: each contract's time to expiry, its underlying's price and its
+phase, as the per-contract functions give them (the chain computes the expiries' closes once
+and each underlying's price once per requote)."""
+
+import numpy as np
+
+from adapters.refdata.calendars import build_calendar
+from adapters.refdata.loader import load_config
+from adapters.sim.day import prepare_day, venue_tz
+from core.clock import NS_PER_S
+from core.enums import Phase
+from gateway.desk import MarketState, years_to
+from quoting.gate import PHASE_CODE
+from tests.deskkit import DAY
+
+
+def test_the_chain_agrees_with_each_contract_s_own_figures():
+    config = load_config()
+    sim_day = prepare_day(config, build_calendar(config.holidays), DAY, 11)
+    offset = venue_tz(config)
+    instruments = {i.instrument_id: i for i in sim_day.listing.instruments}
+    options = [i for i in instruments.values() if i.is_option]
+    assert len({i.expiry for i in options}) > 1 and len({i.underlying for i in options}) > 1
+    market = MarketState(instruments)
+    market.product_phase = {i.product: Phase.CONTINUOUS for i in options}
+    market.own_phase[options[0].instrument_id] = Phase.HALTED
+    start = sim_day.clock.now_ns()
+    for hours in (0, 3, 30 * 24):  # the same chain again later: the cached closes hold
+        market.now_ns = start + hours * 3600 * NS_PER_S
+        chain = market.chain(options, offset)
+        assert np.array_equal(chain.years, [years_to(i.expiry, market.now_ns, offset)
+                                            for i in options])
+        assert np.array_equal(chain.underlying_px, [market.price(i.underlying) or np.nan
+                                                    for i in options], equal_nan=True)
+        assert chain.phase.tolist() == [PHASE_CODE[market.phase(i)] for i in options]
