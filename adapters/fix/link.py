@@ -55,6 +55,8 @@ from core.ports import EventSink, LinkState
 
 log = structlog.get_logger("fix.link")
 MASS_QUOTE_ENTRIES = 100  # quotes a MassQuote at most
+GIVEN_KEPT = 200_000  # the latest events' keys kept against PossDup resends (a resend fills
+# a gap after a reconnect: recent messages; the OMS drops a fill told twice in any case)
 
 
 def event_key(event) -> tuple:
@@ -144,7 +146,7 @@ class FixLink:
         self._inotify: INotify | None = None
         self.errors = 0
         self.duplicates = 0
-        self._given: set[tuple] = set()  # what was handed on, by its own key
+        self._given: dict[tuple, None] = {}  # what was handed on, by its own key, oldest first
 
     @property
     def state(self) -> LinkState:
@@ -303,7 +305,9 @@ class FixLink:
                 if layout.possdup and key in self._given:
                     self.duplicates += 1
                     return  # a PossDup resend of what the loop was already given
-                self._given.add(key)
+                self._given[key] = None
+                if len(self._given) > GIVEN_KEPT:
+                    del self._given[next(iter(self._given))]
             self._deliver(event)
         except FixError as exc:
             self.errors += 1
