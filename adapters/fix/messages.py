@@ -1,6 +1,6 @@
 """Domain Structs to and from FIX 4.4 messages, in one place for both ends of the link (the
 gateway's initiator and the simulator's acceptor): `to_fix` / `from_fix` on a plain layout,
-`build` / `fields_of` between the layout and QuickFIX's Message.
+`build` / `parse_text` between the layout and QuickFIX's Message (its text).
 
 FIX 4.4 fields where FIX has them; what FIX 4.4 has no field for travels in user-defined tags
 5001-5012 (the sessions allow user-defined fields). The instrument is Symbol (55) throughout;
@@ -38,6 +38,7 @@ prices are decimals in yuan, integer ticks of the instrument inside; times are T
   55=*, 1, 5007 the live quote ids, 5010 the live order ids (space-separated).
 """
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -296,25 +297,15 @@ def build(layout: Layout) -> fix.Message:
     return fix.Message("".join(parts), _data_dictionary(), False)
 
 
-_DICTIONARY: list[fix.DataDictionary] = []
-
-
+@functools.cache
 def _data_dictionary() -> fix.DataDictionary:
     """QuickFIX's FIX 4.4 dictionary, read once."""
-    if not _DICTIONARY:
-        _DICTIONARY.append(fix.DataDictionary(str(dictionary("FIX44"))))
-    return _DICTIONARY[0]
+    return fix.DataDictionary(str(dictionary("FIX44")))
 
 
 # ---- from FIX ----------------------------------------------------------------------------------
 
 _HEADER = frozenset({8, 9, 35, 34, 49, 56, 52, 43, 97, 122, 115, 128, 50, 57, 142, 143, 10})
-
-
-def fields_of(message: fix.Message) -> Layout:
-    """The layout of a QuickFIX message: body fields in order, and each repeating group's
-    entries (an entry starts at the group's first field and holds the group's fields)."""
-    return parse_text(message.toString())
 
 
 def parse_text(text: str) -> Layout:

@@ -14,7 +14,7 @@ import pytest
 import quickfix as fix
 
 from adapters.fix.acceptor import session_defaults
-from adapters.fix.messages import fields_of
+from adapters.fix.messages import parse_text
 from adapters.fix.settings import Application, FixConfig, write
 from core.events import DECODER, ExecutionReport
 from gateway.control import Kill, Status, make_tokens, request
@@ -106,7 +106,7 @@ def test_the_drop_copy_party_receives_every_fill(desk):
                       if len([m for m in desk["drop"].messages
                               if "\x0135=8\x01" in m]) >= fills else None, 20,
                       "the drop copy to catch up")
-    layouts = [fields_of(fix.Message(m, False)) for m in copies]
+    layouts = [parse_text(m) for m in copies]
     assert all(layout.get(150) == "F" and layout.get(1) == "MM01" for layout in layouts)
     assert len({layout.get(17) for layout in layouts}) == len(layouts)  # each fill once
 
