@@ -155,6 +155,7 @@ def _after_the_close(run: Path, day: date, config: Config, config_dir: Path | No
                    "rejected_by_exchange": figures.get("exchange_rejections", {}),
                    "refused_by_gate": figures.get("gate_refused_total", {})},
         "fills": counts.get("fills", 0),
+        "link_rejects": counts.get("link_rejects", 0),
         "rfqs": {"received": counts.get("rfqs", 0), "answered": counts.get("rfq_answers", 0)},
         "obligations": obligations,
         "journal": {"verified": verdict.ok, "records": verdict.records,
@@ -202,6 +203,8 @@ def print_summary(summary: dict[str, Any]) -> None:
     print("          refused by the gate (contract x requote): "
           + (", ".join(f"{rule} {n}" for rule, n in sorted(refused.items())) or "none"))
     print(f"fills     {summary['fills']}")
+    print(f"link      messages refused by either end: {summary['link_rejects'] or 'none'}"
+          + (" (the journal's Reject events name each)" if summary["link_rejects"] else ""))
     rfqs = summary["rfqs"]
     print(f"RFQs      received {rfqs['received']}, answered {rfqs['answered']}")
     print("obligations (as the exchange computes them, for this day):")

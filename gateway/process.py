@@ -50,6 +50,7 @@ from core.events import (
     StatusReport,
     StatusRequest,
 )
+from core.events import Reject as LinkReject  # quoting.gate's Reject is the gate's verdict
 from core.instruments import Instrument
 from core.ports import ExchangeLink, LinkState
 from gateway.control import (
@@ -186,7 +187,7 @@ class Gateway:
         self.tick_to_quote_ns: collections.deque[int] = collections.deque(maxlen=10_000)
         self.link_state = LinkState.DOWN
         self.counts: dict[str, int] = {"sent": 0, "accepted": 0, "rejected": 0, "fills": 0,
-                                       "rfqs": 0, "rfq_answers": 0}
+                                       "rfqs": 0, "rfq_answers": 0, "link_rejects": 0}
         self._next_id = itertools.count(1).__next__  # atomic: the kill line's thread too
         # ids are unique across restarts whatever the journal kept: a process's ids carry its
         # start (milliseconds since the epoch, base 36) before their number
@@ -312,6 +313,13 @@ class Gateway:
                         self._standing_changed(tracked.instrument_id, tracked.key)
                     else:
                         self.risk.order_gone(tracked.key)
+            case LinkReject():
+                # a message one end of the link could not read: an exchange event lost to
+                # the books, or a command of ours the exchange never acted on
+                self.counts["link_rejects"] += 1
+                if live:
+                    log.error("link_reject", ref=event.ref_id, ref_type=event.ref_type,
+                              reason=event.reason)
             case StatusReport() if not live or (self._status_request is not None
                                                 and event.request_id == self._status_request[0]):
                 self._reconcile(event)

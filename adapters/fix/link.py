@@ -98,6 +98,12 @@ class _Application(Application):
     def fromApp(self, message, sessionID):
         self.owner._inbound(message)
 
+    def toAdmin(self, message, sessionID):
+        self.owner._session_reject(message, ours=True)
+
+    def fromAdmin(self, message, sessionID):
+        self.owner._session_reject(message, ours=False)
+
 
 class FixLink:
     name = "fix"
@@ -145,6 +151,7 @@ class FixLink:
         self._snapshot: SnapshotReader | None = None
         self._inotify: INotify | None = None
         self.errors = 0
+        self.refused = 0  # exchange messages our session refused (session-level Rejects sent)
         self.duplicates = 0
         self._given: dict[tuple, None] = {}  # what was handed on, by its own key, oldest first
 
@@ -315,6 +322,33 @@ class FixLink:
             log.error("fix_message_unreadable", error=str(exc))
             self._deliver(Reject(ts_event=now, ts_init=now, ref_id="",
                                  reason=f"unreadable from the exchange: {exc}"))
+        except Exception as exc:  # a callback must not raise
+            self.errors += 1
+            log.error("fix_callback_failed", error=repr(exc))
+
+    def _session_reject(self, message: fix.Message, *, ours: bool) -> None:
+        """QuickFIX's thread: a session-level Reject (35=3) is a message one end's QuickFIX
+        refused before its application saw it (a value out of the dictionary's range, a
+        missing tag): an exchange event lost to the books (`ours`: our session refused it)
+        or a command of ours the exchange never acted on. Reported to the sink as a `Reject`
+        naming the message, the tag and the reason, and logged."""
+        try:
+            if message.getHeader().getField(35) != "3":
+                return
+            refused = parse_text(message.toString())
+            self.errors += 1
+            if ours:
+                self.refused += 1
+            what = refused.get(372) or "?"
+            whose = "our FIX session refused the exchange's" if ours else (
+                "the exchange's FIX session refused our")
+            reason = (f"{whose} MsgType {what} (MsgSeqNum {refused.get(45)}): tag "
+                      f"{refused.get(371) or '?'}: "
+                      f"{refused.get(58) or 'reason ' + (refused.get(373) or '?')}")
+            log.error("fix_message_refused", reason=reason)
+            now = time.time_ns()
+            self._deliver(Reject(ts_event=now, ts_init=now, ref_id=refused.get(45) or "",
+                                 reason=reason, ref_type=what))
         except Exception as exc:  # a callback must not raise
             self.errors += 1
             log.error("fix_callback_failed", error=repr(exc))

@@ -21,7 +21,9 @@ prices are decimals in yuan, integer ticks of the instrument inside; times are T
   6 removed from the market with 5004=filled), 58, 132/134, 133/135, 5003 cancel reason;
   cancelled is 1 (QuickFIX's FIX44 dictionary has no 17).
 - ExecutionReport 8: 37, 11, 17, 150 ExecType, 39, 55, 1, 54, 44, 38, 31, 32, 14, 151,
-  6 AvgPx, 851, 58, 5005 quote Y/N, 5003.
+  6 AvgPx, 851 LastLiquidityInd (1 maker, 2 taker), 58, 5005 quote Y/N, 5003; an auction's
+  fill has no 851 (FIX 4.4 knows 1-3 only: QuickFIX refuses 4 at the session level, the fill
+  lost) but 625 TradingSessionSubID=8, "any auction" (FIX 5.0's value).
 - MassCancelReport r: 11, 37 (the request's id), 530 and its scope field, 531 = 530,
   533 TotalAffectedOrders, NoAffectedOrders 534 {41}, 5007 the cancelled quote ids
   (space-separated), 1, 58.
@@ -63,6 +65,7 @@ from adapters.stepfile.messages import (  # the FIX values STEP shares
 from core.enums import (
     CancelReason,
     LimitState,
+    Liquidity,
     Phase,
     QuoteStatusCode,
     ScopeKind,
@@ -91,6 +94,9 @@ from core.events import (
 from core.prices import PriceError, from_ticks, to_ticks
 
 SOH = "\x01"
+AUCTION_SESSION = "8"
+"""TradingSessionSubID (625) of an auction's fill: "any auction" (FIX 4.4's LastLiquidityInd
+has no value for it)"""
 Ticks = Mapping[str, Decimal]
 Domain = (Quote | CancelQuote | MassCancel | NewOrder | CancelOrder | RequestForQuote | Rfq
           | QuoteStatus | ExecutionReport | MassCancelReport | PhaseChange | LimitStateChange
@@ -240,7 +246,10 @@ def to_fix(msg: Domain, ticks: Ticks) -> Layout:
                      (14, str(msg.cum_qty)), (151, str(msg.leaves_qty)),
                      (6, _px(ticks, iid, msg.last_px_ticks)),
                      (IS_QUOTE, "Y" if msg.is_quote else "N")]
-            _opt(body, 851, LIQUIDITY[msg.liquidity] if msg.liquidity else None)
+            if msg.liquidity is Liquidity.AUCTION:
+                body.append((625, AUCTION_SESSION))
+            else:
+                _opt(body, 851, LIQUIDITY[msg.liquidity] if msg.liquidity else None)
             _opt(body, 58, msg.reason)
             _opt(body, CANCEL_REASON, msg.cancel_reason)
         case MassCancelReport():
@@ -480,7 +489,8 @@ def from_fix(m: Layout, ticks: Ticks, ts_init: int) -> Domain:
                 last_px_ticks=_ticks_of(m, 31, ticks, iid) or 0, last_qty=_int(m, 32, 0),
                 cum_qty=_int(m, 14, 0), leaves_qty=_int(m, 151, 0),
                 is_quote=m.get(IS_QUOTE) == "Y",
-                liquidity=_enum(m, 851, LIQUIDITY_BACK) if m.get(851) else None,
+                liquidity=(_enum(m, 851, LIQUIDITY_BACK) if m.get(851)
+                           else Liquidity.AUCTION if m.get(625) == AUCTION_SESSION else None),
                 reason=m.get(58) or "",
                 cancel_reason=_value_enum(m, CANCEL_REASON, CancelReason))
         case "r":

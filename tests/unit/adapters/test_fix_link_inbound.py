@@ -10,7 +10,7 @@ from adapters.fix.link import FixLink
 from adapters.fix.messages import build, to_fix
 from core.clock import RealClock
 from core.enums import QuoteStatusCode
-from core.events import QuoteStatus
+from core.events import QuoteStatus, Reject
 from tests.integration.linkkit import free_port
 from tests.unit.adapters.test_fix_messages import TICKS
 
@@ -51,3 +51,19 @@ def test_the_keys_kept_against_resends_are_the_latest(tmp_path, monkeypatch):
     link._inbound(wire(statuses[4], possdup=True))  # recent: dropped
     link._inbound(wire(statuses[0], possdup=True))  # forgotten: handed on again
     assert queued(link) == [*statuses, statuses[0]] and link.duplicates == 1
+
+
+def test_a_message_refused_at_the_session_level_is_reported(tmp_path):
+    """QuickFIX refuses an exchange message whose value is out of the dictionary's range
+    before the application sees it (35=3 sent back): the link hands the loop a Reject
+    naming the message, the tag and the reason, and counts it."""
+    link = FixLink(tmp_path, "127.0.0.1", free_port(), TICKS, RealClock())
+    refusal = fix.Message("8=FIX.4.4\x019=0\x0135=3\x0145=2681\x01371=851\x01372=8\x01373=5\x01"
+                          "58=Value is incorrect (out of range) for this tag\x0110=000\x01", False)
+    link._session_reject(refusal, ours=True)
+    link._session_reject(wire(STATUS), ours=True)  # not a Reject: nothing
+    [event] = link._inbox
+    assert isinstance(event, Reject) and event.ref_type == "8" and event.ref_id == "2681"
+    assert event.reason == ("our FIX session refused the exchange's MsgType 8 (MsgSeqNum "
+                            "2681): tag 851: Value is incorrect (out of range) for this tag")
+    assert link.refused == 1 and link.errors == 1
