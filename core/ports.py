@@ -46,6 +46,12 @@ class ExchangeLink(Protocol):
         """Send `command` now, from any thread (a kill's cancels while the loop is stuck)."""
         ...
 
+    def flush(self) -> None:
+        """Send now what was submitted (else it goes at the end of the loop turn): the
+        gateway calls it after each product's requote, so a product's quotes do not wait
+        for the other products' pricing."""
+        ...
+
 
 class JournalSink(Protocol):
     """Where every event and command is appended for audit."""

@@ -662,6 +662,7 @@ class Gateway:
                 if self.sent.get(inst.instrument_id) == wanted:
                     continue
                 self._send_quote(inst, wanted, theo)
+            self.link.flush()  # the product's quotes leave before the next product is priced
 
     def _new_quote(self, inst: Instrument, wanted: tuple, rfq_id: str | None = None) -> Quote:
         now = self.clock.now_ns()

@@ -31,6 +31,7 @@ from adapters.ezsr.snapshot import SNAPSHOT_FILE, EzsrError, SnapshotReader
 from adapters.fix.acceptor import session_defaults
 from adapters.fix.messages import (
     FixError,
+    accepted_of_ack,
     build,
     build_mass_quote,
     from_fix,
@@ -256,6 +257,11 @@ class FixLink:
             self._send_pending()
             self._send(build(to_fix(command, self.ticks)))
 
+    def flush(self) -> None:
+        """Send the quotes that wait now (in MassQuotes where the venue takes them), not at
+        the end of the loop turn."""
+        self._flush_pending()
+
     def _flush_pending(self) -> None:
         with self._pending_lock:
             self._send_pending()
@@ -302,20 +308,23 @@ class FixLink:
         kept), queued for the loop; a PossDup resend of what was handed on already is
         dropped here."""
         try:
-            layout = parse_text(message.toString())  # one call into QuickFIX a message
+            text = message.toString()  # one call into QuickFIX a message
+            layout = parse_text(text)
             if layout.msg_type == "b":
-                self.mass_acks += 1  # each quote's own status follows
-                return
-            event = from_fix(layout, self.ticks, self.clock.now_ns())
-            key = event_key(event)
-            with self._inbox_lock:
-                if layout.possdup and key in self._given:
-                    self.duplicates += 1
-                    return  # a PossDup resend of what the loop was already given
-                self._given[key] = None
-                if len(self._given) > GIVEN_KEPT:
-                    del self._given[next(iter(self._given))]
-            self._deliver(event)
+                self.mass_acks += 1  # an acceptance an entry
+                events = accepted_of_ack(text, self.ticks, self.clock.now_ns())
+            else:
+                events = [from_fix(layout, self.ticks, self.clock.now_ns())]
+            for event in events:
+                key = event_key(event)
+                with self._inbox_lock:
+                    if layout.possdup and key in self._given:
+                        self.duplicates += 1
+                        continue  # a PossDup resend of what the loop was already given
+                    self._given[key] = None
+                    if len(self._given) > GIVEN_KEPT:
+                        del self._given[next(iter(self._given))]
+                self._deliver(event)
         except FixError as exc:
             self.errors += 1
             now = time.time_ns()

@@ -33,15 +33,17 @@ prices are decimals in yuan, integer ticks of the instrument inside; times are T
 - MassQuote i (quotes of a venue whose FIX configuration takes it): 117 QuoteID, 1,
   NoQuoteSets 296 {302 QuoteSetID=1, 304 TotNoQuoteEntries, NoQuoteEntries 295
   {299 QuoteEntryID = the quote's id,
-  55, 132/134, 133/135, 60}}; acknowledged by MassQuoteAcknowledgement b (117, 297=0), then
-  each quote's QuoteStatusReport as for a single quote.
+  55, 132/134, 133/135, 60}}; acknowledged, once the exchange has taken its quotes, by one
+  MassQuoteAcknowledgement b (117, 297=0, 1, the same quote set: an entry {299, 55, 132/134,
+  133/135, 60 the acceptance's time} for each quote accepted) in place of their
+  QuoteStatusReports; a quote refused, and every later status, has its own report.
 - StatusRequest a (QuoteStatusRequest): 649 QuoteStatusReqID, 1, 55=* (every contract).
 - StatusReport AI with 649: 117 = 649 = the request's id, 297=8 (the answer to a query),
   55=*, 1, 5007 the live quote ids, 5010 the live order ids (space-separated).
 """
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -527,23 +529,32 @@ def from_fix(m: Layout, ticks: Ticks, ts_init: int) -> Domain:
 MASS_ENTRY_FIELDS = frozenset({55, 132, 133, 134, 135, 60})
 
 
+def _quote_set(msg_type: str, head: list[tuple[int, str]],
+               entries: list[list[tuple[int, str]]]) -> fix.Message:
+    """A message of one quote set: NoQuoteSets 296 {302 QuoteSetID, 304 TotNoQuoteEntries,
+    NoQuoteEntries 295 {the entries}} (MassQuote's and MassQuoteAcknowledgement's)."""
+    set_head = [(302, "1"), (304, str(len(entries))), (295, str(len(entries)))]
+    return build(Layout(msg_type, head, {296: [set_head + [kv for e in entries for kv in e]]}))
+
+
+def _entry(quote_id: str, iid: str, bid: int | None, bid_qty: int, ask: int | None,
+           ask_qty: int, ts: int, ticks: Ticks) -> list[tuple[int, str]]:
+    entry: list[tuple[int, str]] = [(299, quote_id), (55, iid)]
+    _sides(entry, ticks, iid, bid, bid_qty, ask, ask_qty)
+    entry.append((60, format_ns(ts)))
+    return entry
+
+
 def build_mass_quote(mass_id: str, quotes: list[Quote], ticks: Ticks) -> fix.Message:
     """One MassQuote (35=i) carrying `quotes` (one quote set, an entry a quote)."""
-    entries = []
-    for q in quotes:
-        entry: list[tuple[int, str]] = [(299, q.quote_id), (55, q.instrument_id)]
-        _sides(entry, ticks, q.instrument_id, q.bid_px_ticks, q.bid_qty, q.ask_px_ticks,
-               q.ask_qty)
-        entry.append((60, format_ns(q.ts_event)))
-        entries.append(entry)
-    # one quote set: NoQuoteSets 296 {302 QuoteSetID, 304 TotNoQuoteEntries, 295 {...}}
-    set_head = [(302, "1"), (304, str(len(quotes))), (295, str(len(quotes)))]
-    return build(Layout("i", [(117, mass_id), (1, quotes[0].account)],
-                        {296: [set_head + [kv for entry in entries for kv in entry]]}))
+    return _quote_set("i", [(117, mass_id), (1, quotes[0].account)],
+                      [_entry(q.quote_id, q.instrument_id, q.bid_px_ticks, q.bid_qty,
+                              q.ask_px_ticks, q.ask_qty, q.ts_event, ticks) for q in quotes])
 
 
-def mass_quotes_of(text: str, ticks: Ticks, ts_init: int) -> tuple[str, list[Quote]]:
-    """The MassQuote's id and its quotes, from the message's text."""
+def _entries_of(text: str, what: str) -> tuple[str, str, list[dict[int, str]]]:
+    """The id (117), the account and the quote entries (by tag) of a MassQuote's or a
+    MassQuoteAcknowledgement's text."""
     mass_id, account = "", ""
     entries: list[dict[int, str]] = []
     for pair in text.split(SOH):
@@ -560,14 +571,21 @@ def mass_quotes_of(text: str, ticks: Ticks, ts_init: int) -> tuple[str, list[Quo
         elif entries and tag in MASS_ENTRY_FIELDS:
             entries[-1][tag] = value
     if not mass_id:
-        raise FixError(117, None, "required in a MassQuote, missing")
+        raise FixError(117, None, f"required in a {what}, missing")
     if not account:
-        raise FixError(1, None, "required in a MassQuote, missing")
+        raise FixError(1, None, f"required in a {what}, missing")
+    for entry in entries:
+        if 55 not in entry:
+            raise FixError(55, None, f"entry {entry[299]} of {what} {mass_id}: missing")
+    return mass_id, account, entries
+
+
+def mass_quotes_of(text: str, ticks: Ticks, ts_init: int) -> tuple[str, list[Quote]]:
+    """The MassQuote's id and its quotes, from the message's text."""
+    mass_id, account, entries = _entries_of(text, "MassQuote")
     quotes = []
     for entry in entries:
-        iid = entry.get(55)
-        if iid is None:
-            raise FixError(55, None, f"entry {entry[299]} of MassQuote {mass_id}: missing")
+        iid = entry[55]
         layout = Layout("S", [(k, v) for k, v in entry.items()])
         bid, ask = _ticks_of(layout, 132, ticks, iid), _ticks_of(layout, 133, ticks, iid)
         quotes.append(Quote(ts_event=parse_ns(layout.require(60)), ts_init=ts_init,
@@ -579,7 +597,37 @@ def mass_quotes_of(text: str, ticks: Ticks, ts_init: int) -> tuple[str, list[Quo
     return mass_id, quotes
 
 
-def mass_quote_ack(mass_id: str, account: str) -> fix.Message:
-    """MassQuoteAcknowledgement (35=b): the MassQuote was taken in."""
-    return fix.Message(f"8=FIX.4.4{SOH}9=0{SOH}35=b{SOH}117={mass_id}{SOH}297=0{SOH}"
-                       f"1={account}{SOH}10=000{SOH}", False)
+def mass_quote_ack(mass_id: str, account: str, accepted: Sequence[QuoteStatus] = (),
+                   ticks: Ticks | None = None) -> fix.Message:
+    """MassQuoteAcknowledgement (35=b) of the MassQuote `mass_id`: an entry for each of its
+    quotes the exchange accepted (QuoteEntryID, the contract, the sides as accepted and
+    TransactTime, the acceptance's time), one message for a requote's acceptances instead
+    of a QuoteStatusReport each. A quote refused, with its reason, has its own report."""
+    head = [(117, mass_id), (297, "0"), (1, account)]
+    if not accepted:
+        return build(Layout("b", head))
+    return _quote_set("b", head, [_entry(s.quote_id, s.instrument_id, s.bid_px_ticks,
+                                         s.bid_qty, s.ask_px_ticks, s.ask_qty, s.ts_event,
+                                         ticks or {}) for s in accepted])
+
+
+def accepted_of_ack(text: str, ticks: Ticks, ts_init: int) -> list[QuoteStatus]:
+    """The acceptances a MassQuoteAcknowledgement's entries carry, each the QuoteStatus the
+    exchange would have reported on its own."""
+    _, account, entries = _entries_of(text, "MassQuoteAcknowledgement")
+    out = []
+    for entry in entries:
+        iid = entry[55]
+        layout = Layout("AI", [(k, v) for k, v in entry.items()])
+        try:
+            ts = parse_ns(layout.require(60))
+        except ValueError as exc:
+            raise FixError(60, entry.get(60), f"entry {entry[299]}: {exc}") from None
+        out.append(QuoteStatus(ts_event=ts, ts_init=ts_init, quote_id=entry[299],
+                               instrument_id=iid, account=account,
+                               status=QuoteStatusCode.ACCEPTED,
+                               bid_px_ticks=_ticks_of(layout, 132, ticks, iid),
+                               bid_qty=_int(layout, 134, 0),
+                               ask_px_ticks=_ticks_of(layout, 133, ticks, iid),
+                               ask_qty=_int(layout, 135, 0)))
+    return out

@@ -1,11 +1,11 @@
 """The gateway's side of the file link: an `ExchangeLink` over a link directory.
 
-It appends the member's requests to `reqresp.step` (flushed once per event-loop turn, so a burst
-goes out in one write) and follows `execreport.step` and `pubdata.step`, woken by inotify the
-moment the exchange writes; market data comes from the EzSR snapshot file `ezsr/mktdt.txt`, one
-MarketData per security that changed. Positions are saved after every batch handed to the sink; a
-consumer that keeps its own account of what it handled passes `resume_from` and nothing is
-handed over twice.
+It appends the member's requests to `reqresp.step` (flushed at the end of each event-loop turn,
+or at `flush`, after each product's requote, so a burst goes out in one write) and follows
+`execreport.step` and `pubdata.step`, woken by inotify the moment the exchange writes; market
+data comes from the EzSR snapshot file `ezsr/mktdt.txt`, one MarketData per security that
+changed. Positions are saved after every batch handed to the sink; a consumer that keeps its own
+account of what it handled passes `resume_from` and nothing is handed over twice.
 
 Both sides say Logon when they start, Heartbeat when idle and Logout when they stop. No word
 from the exchange for three heartbeat intervals, a gap in the records, or a Logout puts the
@@ -179,6 +179,12 @@ class StepFileLink:
         with self._write_lock:
             writer.append(kind, body, format_ns(self.clock.now_ns()))
             writer.flush()
+
+    def flush(self) -> None:
+        """Write what was submitted now, not at the end of the loop turn."""
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush()
 
     # ---- internals ---------------------------------------------------------------------------
 

@@ -61,9 +61,7 @@ class FixTransport(Protocol):
 
     def take(self) -> list: ...
 
-    def send(self, event: Event) -> bool: ...
-
-    def send_fill_copy(self, event: Event) -> None: ...
+    def send(self, events: list[Event]) -> None: ...
 
     def remember(self, command: object) -> None: ...
 
@@ -272,9 +270,7 @@ class StepFileServer:
             self._last_sent_wall = time.monotonic()
         if self.fix is not None and self._fix_pending:
             pending, self._fix_pending = self._fix_pending, []
-            for event in pending:
-                self.fix.send(event)
-                self.fix.send_fill_copy(event)
+            self.fix.send(pending)
 
     def close(self) -> None:
         self.outputs[EXECREPORT].session("5", self.heartbeat_s, self.day.clock.now_ns())

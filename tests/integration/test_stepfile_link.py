@@ -64,6 +64,11 @@ def test_quotes_fills_and_rfq_answers_cross_the_link(tmp_path, ticks, listing):
         await link.start(events.append)
         await wait_for(lambda: link.state is LinkState.UP)
         link.submit(quote("q1", 100, 200))
+        # flushed (the gateway does it after each product's requote): in the file before
+        # the loop turn ends
+        assert b"q1" not in (tmp_path / "reqresp.step").read_bytes()
+        link.flush()
+        assert b"q1" in (tmp_path / "reqresp.step").read_bytes()
         await wait_for(lambda: statuses(events, "q1") == [QuoteStatusCode.ACCEPTED])
         # a bid at the limit-up price crosses the competing market maker's ask: a fill
         link.submit(quote("q2", limit_up, None, qty=1))

@@ -210,3 +210,27 @@ def test_an_auction_fill_is_valid_fix44():
     fill = msgspec.structs.replace(maker, liquidity=Liquidity.AUCTION)
     fields = dict(p.split("=", 1) for p in wire(build(to_fix(fill, TICKS))).split("\x01") if p)
     assert "851" not in fields and fields["625"] == "8"
+
+
+def test_a_mass_quote_ack_carries_each_acceptance_and_gives_back_the_same_statuses():
+    """The exchange acknowledges a MassQuote with an entry for each quote it accepted: the
+    statuses read back equal the QuoteStatusReports it would have sent, two-sided and
+    one-sided, whatever the tick."""
+    from adapters.fix.messages import accepted_of_ack, mass_quote_ack  # noqa: PLC0415
+
+    accepted = [
+        QuoteStatus(ts_event=T, ts_init=INIT, quote_id="G1.1", instrument_id="10009001",
+                    account="MM01", status=QuoteStatusCode.ACCEPTED, bid_px_ticks=1000,
+                    bid_qty=10, ask_px_ticks=1008, ask_qty=12),
+        QuoteStatus(ts_event=T + 7, ts_init=INIT, quote_id="G1.2", instrument_id="SR701",
+                    account="MM01", status=QuoteStatusCode.ACCEPTED, bid_px_ticks=None,
+                    bid_qty=0, ask_px_ticks=5501, ask_qty=3)]
+    text = wire(mass_quote_ack("MQ7", "MM01", accepted, TICKS))
+    assert "\x01296=1\x01" in text and "\x01295=2\x01" in text
+    assert accepted_of_ack(text, TICKS, INIT) == accepted
+    for accepted_one in accepted:  # and each as its own report: the same event
+        assert from_fix(parse_text(wire(build(to_fix(accepted_one, TICKS)))), TICKS,
+                        INIT) == accepted_one
+    assert accepted_of_ack(wire(mass_quote_ack("MQ8", "MM01")), TICKS, INIT) == []
+    with pytest.raises(FixError, match=r"tag 55 = None: entry G1\.1 of"):
+        accepted_of_ack(text.replace("\x0155=10009001\x01", "\x01"), TICKS, INIT)
