@@ -14,8 +14,10 @@ import contextlib
 import itertools
 import math
 import os
+import sys
 import threading
 import time
+import traceback
 from datetime import timezone
 from pathlib import Path
 from typing import Any
@@ -160,6 +162,7 @@ class Gateway:
         self._awaited: set[str] = set()  # the kills' mass cancels
         self._cancel_news = asyncio.Event()  # a cancel or a mass-cancel report came in
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None  # its thread's id, for `_engine_at`
         self._hang_s = float(os.environ.get("MMGW_FAULT_HANG_S", "0") or 0)
         self.mmp = MarketMakerProtection(dict(risk.protection))
         self._row = {i.instrument_id: n for insts in self.desk.contracts.values()
@@ -517,6 +520,7 @@ class Gateway:
 
     async def run(self, stop: asyncio.Event) -> None:
         self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
         await self.control.start()
         self.kill_line.start()
         await self.link.start(self.on_event)
@@ -879,14 +883,26 @@ class Gateway:
         try:
             asyncio.run_coroutine_threadsafe(asyncio.sleep(0), loop).result(ENGINE_ANSWER_S)
         except TimeoutError:
-            log.error("kill_with_engine_stuck", scope=body.scope)
+            where = self._engine_at()
+            log.error("kill_with_engine_stuck", scope=body.scope, engine_at=where)
             return result | {"confirmed_ms": None, "unconfirmed": result["cancelled"],
                              "engine": "not answering: the mass cancel is at the exchange; "
-                                       "confirmation waits for the engine"}
+                                       "confirmation waits for the engine",
+                             "engine_at": where}
         left = asyncio.run_coroutine_threadsafe(
             self._confirmed(parse_scope(body.scope), KILL_CONFIRM_S), loop).result(
                 KILL_CONFIRM_S + 1)
         return result | self._confirmed_ms(result, started, left)
+
+    def _engine_at(self) -> list[str]:
+        """Where the event loop's thread is now, innermost last (the gateway's own frames):
+        what ops need to know of an engine that does not answer."""
+        frame = sys._current_frames().get(self._loop_thread or 0)
+        stack = traceback.extract_stack(frame) if frame is not None else []
+        root = Path(__file__).resolve().parents[1]
+        ours = [(Path(f.filename), f) for f in stack]
+        return [f"{path.relative_to(root)}:{f.lineno} {f.name}" for path, f in ours
+                if path.is_relative_to(root) and not path.is_relative_to(root / ".venv")][-8:]
 
     # ---- prompts and measures ----------------------------------------------------------------
 

@@ -176,6 +176,9 @@ def test_a_kill_reaches_the_exchange_while_the_engine_is_stuck(run):
     answer = json.loads(done.stdout)
     assert answer["ok"] and answer["state"] == "HALTED" and answer["cancelled"] > 50
     assert answer["engine"].startswith("not answering")
+    # and where the engine is stuck, for ops: the fault injected in the loop's turn
+    assert answer["engine_at"][-1].startswith("gateway/process.py:") and (
+        answer["engine_at"][-1].endswith(" _hang")), answer["engine_at"]
     assert answer["blocked_ms"] is not None
     # the exchange has no quote of ours left while the engine is still stuck
     wait_for(lambda: exchange_live(run) == 0, 3, "the exchange to cancel")
