@@ -597,8 +597,8 @@ def mass_quotes_of(text: str, ticks: Ticks, ts_init: int) -> tuple[str, list[Quo
     return mass_id, quotes
 
 
-def mass_quote_ack(mass_id: str, account: str, accepted: Sequence[QuoteStatus] = (),
-                   ticks: Ticks | None = None) -> fix.Message:
+def mass_quote_ack(mass_id: str, account: str, accepted: Sequence[QuoteStatus],
+                   ticks: Ticks) -> fix.Message:
     """MassQuoteAcknowledgement (35=b) of the MassQuote `mass_id`: an entry for each of its
     quotes the exchange accepted (QuoteEntryID, the contract, the sides as accepted and
     TransactTime, the acceptance's time), one message for a requote's acceptances instead
@@ -608,7 +608,7 @@ def mass_quote_ack(mass_id: str, account: str, accepted: Sequence[QuoteStatus] =
         return build(Layout("b", head))
     return _quote_set("b", head, [_entry(s.quote_id, s.instrument_id, s.bid_px_ticks,
                                          s.bid_qty, s.ask_px_ticks, s.ask_qty, s.ts_event,
-                                         ticks or {}) for s in accepted])
+                                         ticks) for s in accepted])
 
 
 def accepted_of_ack(text: str, ticks: Ticks, ts_init: int) -> list[QuoteStatus]:

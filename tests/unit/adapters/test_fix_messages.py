@@ -178,7 +178,7 @@ def test_a_mass_quote_carries_each_quote_and_validates():
     assert "\x0135=i\x01" in text and "\x01296=1\x01" in text and "\x01295=2\x01" in text
     mass_id, back = mass_quotes_of(text, TICKS, INIT)
     assert mass_id == "MQ1" and back == quotes
-    ack = wire(mass_quote_ack("MQ1", "MM01"))
+    ack = wire(mass_quote_ack("MQ1", "MM01", [], TICKS))
     assert "\x0135=b\x01" in ack and "\x01117=MQ1\x01" in ack
     with pytest.raises(FixError, match="tag 1 = None: required in a MassQuote"):
         mass_quotes_of(text.replace("\x011=MM01\x01", "\x01"), TICKS, INIT)
@@ -231,6 +231,6 @@ def test_a_mass_quote_ack_carries_each_acceptance_and_gives_back_the_same_status
     for accepted_one in accepted:  # and each as its own report: the same event
         assert from_fix(parse_text(wire(build(to_fix(accepted_one, TICKS)))), TICKS,
                         INIT) == accepted_one
-    assert accepted_of_ack(wire(mass_quote_ack("MQ8", "MM01")), TICKS, INIT) == []
+    assert accepted_of_ack(wire(mass_quote_ack("MQ8", "MM01", [], TICKS)), TICKS, INIT) == []
     with pytest.raises(FixError, match=r"tag 55 = None: entry G1\.1 of"):
         accepted_of_ack(text.replace("\x0155=10009001\x01", "\x01"), TICKS, INIT)
