@@ -33,7 +33,8 @@ class OptionSpec:
 
 
 SettlePricer = Callable[[OptionSpec, date], Decimal]
-"""Returns an option's previous settlement price in yuan, given its spec and the trading day."""
+"""Returns an option's previous settlement price in yuan, given its spec and the day whose close
+it is struck at: the trading day before the day listed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +236,7 @@ def _chain(
 ) -> list[Instrument]:
     out: list[Instrument] = []
     code = chain.first_code
+    settled = cal.previous_trading_day(day)
     for index, (expiry, underlying) in enumerate(_expiries(chain, cal, day, futures)):
         if underlying not in spots:
             raise ValueError(f"option chain {chain.product}: underlying {underlying} not listed")
@@ -243,7 +245,7 @@ def _chain(
         for cp in (CallPut.CALL, CallPut.PUT):
             for strike in strike_ladder(spot, chain.strikes_per_side, chain.strike_steps):
                 spec = OptionSpec(underlying, spot, strike, cp, expiry)
-                px = max(settle(spec, day), chain.tick)
+                px = max(settle(spec, settled), chain.tick)
                 prev = max(int((px / chain.tick).to_integral_value()), 1)
                 up, down = _option_limits(chain, spot, strike, cp, prev)
                 if chain.code_style == "zce":

@@ -343,11 +343,11 @@ def _gateway_run(args: argparse.Namespace) -> int:
     from adapters.sim.day import venue_tz  # noqa: PLC0415
     from adapters.stepfile.link import StepFileLink  # noqa: PLC0415
     from core.clock import RealClock  # noqa: PLC0415
-    from gateway.desk import DeskConfig, ProductSetup  # noqa: PLC0415
+    from gateway.desk import DeskConfig, ProductSetup, close_ns  # noqa: PLC0415
     from gateway.journal import Journal  # noqa: PLC0415
     from risk.limits import RiskConfig  # noqa: PLC0415
 
-    config, _, day = _load(args)
+    config, calendar, day = _load(args)
     reference = args.link_dir / "eztrans" / f"reference_{day:%Y%m%d}.csv"
     if not reference.exists():
         raise CliError(f"--link-dir: no reference file {reference} (start the exchange first)")
@@ -396,6 +396,8 @@ def _gateway_run(args: argparse.Namespace) -> int:
         loop.add_signal_handler(signal.SIGINT, stop.set)
         gateway = Gateway(run_dir=run, link=link, instruments=instruments, setups=setups,
                           offset=venue_tz(config), journal=journal, clock=clock, risk=risk,
+                          settled_ns=close_ns(calendar.previous_trading_day(day),
+                                              venue_tz(config)),
                           account=args.account, requote_s=args.requote_s)
         holder.append(gateway)
         recovered = gateway.recover(url)  # an earlier run of the day, if there was one

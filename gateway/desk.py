@@ -2,9 +2,9 @@
 
 `MarketState` follows phases (product and contract), price limits, halts and market data, and
 builds each product's ChainMarket. `Desk` holds a ProductQuoter per configured product with its
-rule pack, fits the options' surfaces to the reference data's previous settlements, and builds
-and gates each product's quotes. Pure of I/O: the gateway process feeds it and sends what it
-returns.
+rule pack, fits the options' surfaces to the reference data's previous settlements (as of the
+previous trading day's close, weighted by vega), and builds and gates each product's quotes.
+Pure of I/O: the gateway process feeds it and sends what it returns.
 """
 
 from dataclasses import dataclass, field
@@ -21,7 +21,7 @@ from core.instruments import Instrument
 from quoting.construct import QuoteParams
 from quoting.engine import ChainMarket, ChainQuotes, ProductQuoter, QuoteModel
 from quoting.gate import LIMIT_CODE, NO_PRICE, PHASE_CODE, ChainRules
-from quoting.models.black import implied_vol
+from quoting.models.black import black76, implied_vol
 from quoting.rules import RulePack
 from quoting.surface import Surface, SurfaceError, fit_slice
 
@@ -130,7 +130,7 @@ class MarketState:
         closes = self._static.get((id(contracts), offset))
         if closes is None:  # the expiries' closes, once (0: no expiry)
             closes = self._static[(id(contracts), offset)] = np.array(
-                [expiry_close_ns(c.expiry, offset) if c.expiry else 0 for c in contracts],
+                [close_ns(c.expiry, offset) if c.expiry else 0 for c in contracts],
                 dtype=np.int64)  # exact, as years_to subtracts them
         books = [self.book.get(c.instrument_id) for c in contracts]
         underlying = {u: self.price(u) or np.nan for u in {c.underlying for c in contracts}
@@ -154,26 +154,28 @@ class MarketState:
         )
 
 
-def expiry_close_ns(expiry: date, offset: timezone) -> int:
-    """15:00 on the expiry day, in the venue's time zone."""
-    return int(datetime.combine(expiry, time(15, 0), tzinfo=offset).timestamp()) * NS_PER_S
+def close_ns(day: date, offset: timezone) -> int:
+    """15:00 on `day` (an expiry's close, a settlement's time), in the venue's time zone."""
+    return int(datetime.combine(day, time(15, 0), tzinfo=offset).timestamp()) * NS_PER_S
 
 
 MIN_YEARS = 1 / (365 * 24)  # an hour: the model's floor on the time left
 
 
 def years_to(expiry: date, now_ns: int, offset: timezone) -> float:
-    return max((expiry_close_ns(expiry, offset) - now_ns) / YEAR_NS, MIN_YEARS)
+    return max((close_ns(expiry, offset) - now_ns) / YEAR_NS, MIN_YEARS)
 
 
 class Desk:
-    """One ProductQuoter per configured product."""
+    """One ProductQuoter per configured product. `settled_ns` is the time the reference
+    data's previous closes and settlements are of (the previous trading day's close): the
+    surfaces are fitted at that time, the time the settlement prices were struck."""
 
     def __init__(self, instruments: list[Instrument], setups: dict[str, ProductSetup],
-                 offset: timezone, now_ns: int) -> None:
+                 offset: timezone, settled_ns: int) -> None:
         self.offset = offset
         self.instruments = {i.instrument_id: i for i in instruments}
-        self.market = MarketState(self.instruments, now_ns=now_ns)
+        self.market = MarketState(self.instruments, now_ns=settled_ns)
         self.quoters: dict[str, ProductQuoter] = {}
         self.contracts: dict[str, list[Instrument]] = {}
         for product, setup in setups.items():
@@ -185,13 +187,18 @@ class Desk:
                                          size=setup.size)
             quoter = ProductQuoter(rules, params, model=setup.model)
             if setup.model is QuoteModel.SURFACE:
-                quoter.surface = self._fit(insts, now_ns)
+                quoter.surface = self._fit(insts, settled_ns)
                 quoter.rate = 0.015
             self.quoters[product] = quoter
             self.contracts[product] = insts
 
-    def _fit(self, insts: list[Instrument], now_ns: int) -> Surface:
-        """A surface fitted to the previous settlements' implied volatilities."""
+    def _fit(self, insts: list[Instrument], settled_ns: int) -> Surface:
+        """A surface fitted to the previous settlements' implied volatilities, each weighted
+        by its vega over its volatility: a settlement is a price rounded to the tick, so its
+        volatility is known to half a tick over its vega. A one-tick option far out of the
+        money says next to nothing about its volatility, and must not bend the smile at the
+        money (unweighted, the two-day slice of 510050 fitted 16.0% at the money against
+        18.0% and priced its at-the-money options 90 ticks low)."""
         surface = Surface(insts[0].underlying or "")
         by_expiry: dict[date, list[Instrument]] = {}
         for inst in insts:
@@ -199,17 +206,19 @@ class Desk:
                 by_expiry.setdefault(inst.expiry, []).append(inst)
         for expiry, group in by_expiry.items():
             under = np.array([self.market.price(i.underlying or "") or np.nan for i in group])
-            years = np.array([years_to(expiry, now_ns, self.offset) for _ in group])
+            years = np.array([years_to(expiry, settled_ns, self.offset) for _ in group])
             strikes = np.array([float(i.strike or 0) for i in group])
             prices = np.array([float(i.price(i.prev_close_ticks)) for i in group])
             calls = np.array([i.call_put == "call" for i in group])
             on_future = group[0].underlying_kind is InstrumentKind.FUTURE
             forward = under if on_future else under * np.exp(0.015 * years)
-            ivs = implied_vol(prices, forward, strikes, years, np.exp(-0.015 * years),
-                              calls).vol
+            vols = implied_vol(prices, forward, strikes, years, np.exp(-0.015 * years),
+                               calls).vol
+            with np.errstate(invalid="ignore", divide="ignore"):
+                weights = black76(forward, strikes, years, vols, 0.015, calls).vega / vols
             try:
-                surface.set_fit(expiry, fit_slice(np.log(strikes / under), ivs,
-                                                  float(years.mean())).slice)
+                surface.set_fit(expiry, fit_slice(np.log(strikes / under), vols,
+                                                  float(years.mean()), weights).slice)
             except SurfaceError:
                 continue  # too few usable prices: no quotes from this slice (NaN theo)
         return surface

@@ -134,7 +134,7 @@ def link_positions(url: str) -> dict[str, int]:
 class Gateway:
     def __init__(self, *, run_dir: Path, link: ExchangeLink, instruments: list[Instrument],
                  setups: dict[str, ProductSetup], offset: timezone, journal: Journal,
-                 clock: Clock, risk: RiskConfig, account: str = "MM01",
+                 clock: Clock, risk: RiskConfig, settled_ns: int, account: str = "MM01",
                  requote_s: float = 1.0) -> None:
         self.run_dir = run_dir
         self.link = link
@@ -144,7 +144,7 @@ class Gateway:
         self.requote_s = requote_s
         self.instruments = {i.instrument_id: i for i in instruments}
         start = clock.now_ns()
-        self.desk = Desk(instruments, setups, offset, start)
+        self.desk = Desk(instruments, setups, offset, settled_ns)
         self.oms = Oms()
         self.risk = PreTrade(risk, instruments)
         self.limits = risk

@@ -5,7 +5,7 @@ by Black-Scholes-Merton or Black-76 with a simple smile, an ETF's IOPV near its 
 import math
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timezone
 from decimal import Decimal
 
 from core.clock import NS_PER_S
@@ -129,11 +129,11 @@ class Market:
         return base * (1.0 + self._noise.gauss(0.0, 0.0002))
 
     def settle_pricer(self, instruments_by_symbol: dict[str, InstrumentKind]):
-        """A SettlePricer for core.listing: the previous day's model value of an option."""
+        """A SettlePricer for core.listing: an option's model value at `day`'s close."""
 
         def settle(spec: OptionSpec, day: date) -> Decimal:
             kind = instruments_by_symbol.get(spec.underlying, InstrumentKind.FUTURE)
-            prev_close = datetime.combine(day - timedelta(days=1), CLOSE, tzinfo=self._tz)
+            prev_close = datetime.combine(day, CLOSE, tzinfo=self._tz)
             years = max((self.expiry_ns(spec.expiry) - int(prev_close.timestamp()) * NS_PER_S)
                         / YEAR_NS, 0.0)
             value = self._option(spec.underlying, kind, float(spec.underlying_px),
