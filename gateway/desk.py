@@ -7,6 +7,7 @@ previous trading day's close, weighted by vega), and builds and gates each produ
 Pure of I/O: the gateway process feeds it and sends what it returns.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
 from typing import Annotated
@@ -123,7 +124,10 @@ class MarketState:
             return md.last_px_ticks * tick
         return inst.prev_close_ticks * tick
 
-    def chain(self, contracts: list[Instrument], offset: timezone) -> ChainMarket:
+    def chain(self, contracts: list[Instrument], offset: timezone,
+              ours: Mapping[str, tuple] | None = None) -> ChainMarket:
+        """The chain's market now; `ours` (contract -> our standing bid, bid qty, ask, ask
+        qty) lets it tell everyone else's best prices from ours."""
         def arr(values: list[int]) -> np.ndarray:
             return np.array(values, dtype=np.int64)
 
@@ -151,7 +155,23 @@ class MarketState:
                                     for c in contracts]),
             years=np.where(closes > 0, np.maximum((closes - self.now_ns) / YEAR_NS,
                                                   MIN_YEARS), 0.0),
+            other_bid=None if ours is None else arr([
+                _others_best(b.bids, ours.get(c.instrument_id), 0) if b else NO_PRICE
+                for c, b in zip(contracts, books, strict=True)]),
+            other_ask=None if ours is None else arr([
+                _others_best(b.asks, ours.get(c.instrument_id), 2) if b else NO_PRICE
+                for c, b in zip(contracts, books, strict=True)]),
         )
+
+
+def _others_best(levels: tuple, ours: tuple | None, side: int) -> int:
+    """The best price on one side of the book that is not our standing quote alone (`ours`:
+    bid px, bid qty, ask px, ask qty; `side` 0 for bids, 2 for asks)."""
+    for px, qty in levels:
+        if ours is not None and px == ours[side] and qty <= ours[side + 1]:
+            continue  # only our own quote stands there
+        return px
+    return NO_PRICE
 
 
 def close_ns(day: date, offset: timezone) -> int:
@@ -223,11 +243,13 @@ class Desk:
                 continue  # too few usable prices: no quotes from this slice (NaN theo)
         return surface
 
-    def quote(self, product: str) -> ChainQuotes | None:
-        """The product's built and gated quotes now, or None outside a quoting phase."""
+    def quote(self, product: str,
+              ours: Mapping[str, tuple] | None = None) -> ChainQuotes | None:
+        """The product's built and gated quotes now, or None outside a quoting phase; `ours`
+        (contract -> our standing quote) keeps the quotes off everyone else's best prices."""
         contracts = self.contracts[product]
         phase = self.market.product_phase.get(product, Phase.CLOSED)
         if phase not in QUOTING_PHASES:
             return None
-        chain = self.market.chain(contracts, self.offset)
+        chain = self.market.chain(contracts, self.offset, ours)
         return self.quoters[product].quote(chain, phase)

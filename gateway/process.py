@@ -632,7 +632,7 @@ class Gateway:
                         else sorted(p for p in products if p in self.desk.quoters)):
             if self.kills.product_halted(product):
                 continue  # a kill over the whole product: nothing to price or send
-            result = self.desk.quote(product)
+            result = self.desk.quote(product, self.sent)
             if result is None:
                 continue
             built = result.quotes
@@ -712,7 +712,7 @@ class Gateway:
         inst = self.instruments[instrument_id]
         if self.kills.state(inst) is not KillState.ACTIVE:
             return None, Reject(Rule.PHASE, f"kill: the contract is {self.kills.state(inst)}")
-        result = self.desk.quote(inst.product)
+        result = self.desk.quote(inst.product, self.sent)
         if result is None:
             return None, Reject(Rule.PHASE, "phase: not quoting now")
         i = self.desk.contracts[inst.product].index(inst)

@@ -3,9 +3,13 @@
 Per contract: the theo is skewed by inventory and delta, the wanted width is laid around it,
 the bid rounded down and the ask rounded up to ticks, and then the spread is narrowed around
 its middle until, after rounding, it is within the rule pack's limit (never wider); both sides
-are kept inside the price limits and never crossed; sizes are at least the phase's minimum (and
-amount) in whole lots. Disabled contracts get no quote; an option whose bid would fall below a
-tick, where the pack lets a cheap option withdraw its bid, is quoted on the ask alone.
+are kept inside the price limits and never crossed; in continuous trading a quote never trades
+on arrival: where a side would reach the best price of everyone else on the other side, the
+whole quote moves away from it, keeping its width (a quote that trades leaves the contract
+one-sided until the requote rests, and the exchange counts only two-sided time). Sizes are at
+least the phase's minimum (and amount) in whole lots. Disabled contracts get no quote; an
+option whose bid would fall below a tick, where the pack lets a cheap option withdraw its bid,
+is quoted on the ask alone.
 Vectorised: one call builds a whole chain.
 """
 
@@ -66,8 +70,10 @@ def _floor_div(num: I64, den: I64) -> I64:
 
 
 def build_quotes(rules: ChainRules, theo: F64, params: QuoteParams, phase: Phase, *,
-                 inventory: F64 | None = None, delta: F64 | None = None) -> BuiltQuotes:
-    """Two-sided quotes for the whole chain in `phase` (theo in yuan; NaN = no quote)."""
+                 inventory: F64 | None = None, delta: F64 | None = None,
+                 other_bid: I64 | None = None, other_ask: I64 | None = None) -> BuiltQuotes:
+    """Two-sided quotes for the whole chain in `phase` (theo in yuan; NaN = no quote).
+    `other_bid` / `other_ask`: everyone else's best prices in ticks (NO_PRICE: none)."""
     ticks = rules.tick
     adjusted = theo.astype(np.float64).copy()
     if inventory is not None:
@@ -98,6 +104,14 @@ def build_quotes(rules: ChainRules, theo: F64, params: QuoteParams, phase: Phase
             break
         bid = bid + excess // 2
         ask = ask - (excess - excess // 2)
+
+    if not auction and other_bid is not None and other_ask is not None:
+        # never take: move the whole quote off the other side's best price
+        down = np.where(other_ask != NO_PRICE, np.maximum(bid - other_ask + 1, 0), 0)
+        up = np.where((other_bid != NO_PRICE) & (down == 0),
+                      np.maximum(other_bid - ask + 1, 0), 0)  # (a crossed book: down only)
+        bid = bid - down + up
+        ask = ask - down + up
 
     worthless_bid = bid < 1  # the model's bid is no price at all
     # inside the price limits, never crossed

@@ -49,6 +49,10 @@ class ChainMarket:
     """the underlying's price (the futures price for options on futures), yuan"""
     years: F64
     """time to expiry in years"""
+    other_bid: I64 | None = None
+    other_ask: I64 | None = None
+    """the best bid and ask of everyone else (our own standing quote left out), NO_PRICE when
+    none; None: not known (quotes are then built without regard to the book)"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +188,8 @@ class ProductQuoter:
         """Build and gate the whole chain's quotes for `phase`."""
         theo = self.theo(market)
         built = build_quotes(self.rules, theo, self.params, phase, inventory=inventory,
-                             delta=delta)
+                             delta=delta, other_bid=market.other_bid,
+                             other_ask=market.other_ask)
         none = (built.bid_px == NO_PRICE) & (built.ask_px == NO_PRICE)
         rule, exemption = self.rules.check(market.phase, market.limit, built.bid_px,
                                            built.bid_qty, built.ask_px, built.ask_qty,

@@ -132,15 +132,17 @@ class Exchange:
     # ---- what the venue's operator does ------------------------------------------------------
 
     def set_phase(self, product_id: str, phase: Phase) -> None:
-        """Move a product into `phase`: an auction that ends uncrosses; continuous trading
-        releases held commands; the close expires every quote and order."""
+        """Move a product into `phase`: an auction that ends uncrosses (a contract's
+        circuit-breaker auction too, announced, so that the contract follows its product into
+        the new phase: the closing auction); continuous trading releases held commands; the
+        close expires every quote and order."""
         product = self.products[product_id]
         old = product.phase
         if old is phase:
             return
         for contract in product.contracts:
             if contract.own_phase is Phase.CIRCUIT_BREAKER_AUCTION:
-                self._end_circuit_breaker(contract, announce=False)
+                self._end_circuit_breaker(contract)
             elif old.is_auction and not contract.halted:
                 ref = contract.inst.prev_close_ticks if old is Phase.OPENING_AUCTION else None
                 self._uncross(contract, ref)
@@ -540,19 +542,20 @@ class Exchange:
         )
         self._dirty[contract.inst.instrument_id] = contract
 
-    def _end_circuit_breaker(self, contract: Contract, *, announce: bool = True) -> None:
+    def _end_circuit_breaker(self, contract: Contract) -> None:
+        """The auction uncrosses and the contract trades in its product's phase again (a
+        contract's phase record of `continuous`: its own phase is over)."""
         if contract.cb_timer is not None:
             contract.cb_timer.cancel()
             contract.cb_timer = None
         self._uncross(contract, None)
         contract.own_phase = None
-        if announce:
-            now = self.clock.now_ns()
-            self.out.emit(None, PhaseChange(
-                ts_event=now, ts_init=now, venue=contract.product.rules.venue,
-                product=contract.product.product_id, instrument_id=contract.inst.instrument_id,
-                phase=contract.product.phase,
-            ))
+        now = self.clock.now_ns()
+        self.out.emit(None, PhaseChange(
+            ts_event=now, ts_init=now, venue=contract.product.rules.venue,
+            product=contract.product.product_id, instrument_id=contract.inst.instrument_id,
+            phase=Phase.CONTINUOUS,
+        ))
         self._dirty[contract.inst.instrument_id] = contract
         self.out.deliver()
 

@@ -415,3 +415,23 @@ def test_a_scope_covers_what_its_kind_names():
     assert Scope(kind=ScopeKind.CONTRACT, value="10009001").covers(*option)
     assert not Scope(kind=ScopeKind.CONTRACT, value="10009002").covers(*option)
     assert Scope(kind=ScopeKind.ALL).covers(*option)
+
+
+def test_a_circuit_breaker_running_into_the_closing_auction_ends_and_says_so():
+    """The contract follows its product into the closing auction, and everyone hears that its
+    own phase is over (a contract phase of `continuous`), or the closing auction's coverage
+    would count it as absent."""
+    ex, clock, _, taker, public = setup(option("90000001", prev=100), circuit_breaker=True)
+    open_continuous(ex)
+    ex.submit("mm", quote("90000001", "MM", 140, 10, 150, 10))
+    ex.submit("taker", order("90000001", "T1", Side.BUY, 150, 10))
+    assert ex.contracts["90000001"].phase is Phase.CIRCUIT_BREAKER_AUCTION
+    clock.advance_to(T0 + 60 * NS_PER_S)
+    public.clear()
+    ex.set_phase(ex.contracts["90000001"].product.product_id, Phase.CLOSING_AUCTION)
+    changes = [(c.instrument_id, c.phase) for c in public.of(PhaseChange)]
+    assert changes == [("90000001", Phase.CONTINUOUS), ("", Phase.CLOSING_AUCTION)]
+    assert ex.contracts["90000001"].phase is Phase.CLOSING_AUCTION
+    assert [(f.last_px_ticks, f.liquidity) for f in fills(taker)] == [(150, Liquidity.AUCTION)]
+    clock.advance_to(T0 + 180 * NS_PER_S)  # the breaker's own end no longer comes
+    assert [(c.instrument_id, c.phase) for c in public.of(PhaseChange)] == changes

@@ -9,8 +9,9 @@ from adapters.refdata.loader import load_config
 from adapters.sim.day import prepare_day, venue_tz
 from core.clock import NS_PER_S
 from core.enums import Phase
+from core.events import MarketData
 from gateway.desk import MarketState, years_to
-from quoting.gate import PHASE_CODE
+from quoting.gate import NO_PRICE, PHASE_CODE
 from tests.deskkit import DAY
 
 
@@ -33,3 +34,25 @@ def test_the_chain_agrees_with_each_contract_s_own_figures():
         assert np.array_equal(chain.underlying_px, [market.price(i.underlying) or np.nan
                                                     for i in options], equal_nan=True)
         assert chain.phase.tolist() == [PHASE_CODE[market.phase(i)] for i in options]
+
+
+def test_the_chain_tells_everyone_else_s_best_prices_from_our_own_quote():
+    config = load_config()
+    sim_day = prepare_day(config, build_calendar(config.holidays), DAY, 11)
+    offset = venue_tz(config)
+    instruments = {i.instrument_id: i for i in sim_day.listing.instruments}
+    a, b, c = [i for i in instruments.values() if i.is_option][:3]
+    market = MarketState(instruments)
+    now = sim_day.clock.now_ns()
+
+    def book(inst, bids, asks):
+        market.apply(MarketData(ts_event=now, ts_init=now, instrument_id=inst.instrument_id,
+                                seq=1, phase=Phase.CONTINUOUS, bids=bids, asks=asks))
+
+    book(a, ((100, 10), (98, 30)), ((108, 10), (110, 30)))  # our quote alone at the top
+    book(b, ((100, 40),), ((108, 10),))                       # someone beside us at 100
+    own = {a.instrument_id: (100, 10, 108, 10), b.instrument_id: (100, 10, 108, 10)}
+    chain = market.chain([a, b, c], offset, own)
+    assert chain.other_bid.tolist() == [98, 100, NO_PRICE]
+    assert chain.other_ask.tolist() == [110, NO_PRICE, NO_PRICE]
+    assert market.chain([a, b, c], offset).other_bid is None  # not asked: not known

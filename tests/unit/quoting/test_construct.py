@@ -96,3 +96,35 @@ def test_bse_quotes_built_on_the_ask_basis_pass(phase):
     codes, _ = rules.check(np.array([PHASE_CODE[phase]]), np.array([0]), built.bid_px,
                            built.bid_qty, built.ask_px, built.ask_qty)
     assert codes[0] == Rule.ACCEPT and built.bid_qty[0] == 1000
+
+
+def _against(rules, theo, other_bid, other_ask, phase=Phase.CONTINUOUS, width_ticks=8):
+    built = build_quotes(rules, np.array([theo]), QuoteParams.uniform(1, width_ticks=width_ticks),
+                         phase, other_bid=np.array([other_bid]),
+                         other_ask=np.array([other_ask]))
+    return int(built.bid_px[0]), int(built.ask_px[0])
+
+
+def test_a_quote_never_takes_the_other_side_s_best_price_in_continuous_trading():
+    rules = chain(1)
+    bid, ask = _against(rules, 0.05035, NO_PRICE, NO_PRICE)  # an empty book: as built
+    assert (bid, ask) == (499, 508)
+    assert _against(rules, 0.05035, 490, 510) == (bid, ask)  # inside the market: as built
+    # someone's stale ask at 498 under our bid: the whole quote moves under it, same width
+    assert _against(rules, 0.05035, 480, 498) == (497, 506)
+    assert _against(rules, 0.05035, NO_PRICE, 499) == (498, 507)
+    # and over a stale bid at 509
+    assert _against(rules, 0.05035, 509, 520) == (501, 510)
+
+
+def test_in_a_call_auction_a_quote_may_cross_the_book():
+    assert _against(chain(1), 0.05035, 480, 498, Phase.CLOSING_AUCTION) == (499, 508)
+
+
+@settings(max_examples=300, deadline=None)
+@given(theo=st.integers(100, 5000), other_bid=st.integers(50, 5000),
+       spread=st.integers(1, 60), width=st.integers(1, 40))
+def test_never_crossing_holds_for_any_book(theo, other_bid, spread, width):
+    rules = chain(1, prev=2500, up=9000, down=1)
+    bid, ask = _against(rules, theo / 10_000, other_bid, other_bid + spread, width_ticks=width)
+    assert bid < other_bid + spread and ask > other_bid and bid < ask
