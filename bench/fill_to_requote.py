@@ -20,21 +20,22 @@ baseline the others are compared with.
 """
 
 import argparse
-import json
 import sqlite3
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import msgspec
+
+from adapters.stepfile.server import Anchor
 from core.events import DECODER, ExecutionReport, Quote, QuoteStatus
 
 
 def stages(run: Path) -> dict[str, list[float]]:
-    anchor = json.loads((run / "link" / ".sim" / "anchor.json").read_text())
-
-    def wall(sim_ns: int) -> float:
-        return anchor["wall0_ns"] + (sim_ns - anchor["sim0_ns"]) / anchor["speed"]
+    anchor = msgspec.json.decode((run / "link" / ".sim" / "anchor.json").read_bytes(),
+                                 type=Anchor)
+    wall = anchor.wall_ns
 
     fills: dict[str, tuple[int, int]] = {}  # contract -> the first fill not yet answered
     sent: dict[str, tuple[int, int, int]] = {}  # quote id -> (fill sim, fill read, sent)

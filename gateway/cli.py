@@ -123,11 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo", help="a simulated trading day end to end, in a couple of minutes",
         description="Run the simulator and the gateway as separate processes for a whole "
-                    "day session (08:55 to the close) at --speed times real time, with a "
-                    "progress bar; then verify the journal, export the quote timeline, "
-                    "evaluate the obligations and write the daily reports, and print a "
-                    "summary. Everything stays in RUN_DIR; a previous demo's directory is "
-                    "renamed aside, never overwritten.")
+                    "trading day (from ZCE's night session the evening before to the close; "
+                    "the stretches when every market is closed pass in no time) at --speed "
+                    "times real time, with a progress bar; then verify the journal, export "
+                    "the quote timeline, evaluate the obligations and write the daily "
+                    "reports, and print a summary. Everything stays in RUN_DIR; a previous "
+                    "demo's directory is renamed aside, never overwritten.")
     _run_options(demo, run_dir="run/demo", speed=200.0)
     demo.add_argument("--short", action="store_true",
                       help="the last hour of the day only (14:00 to the close), for CI")
@@ -891,7 +892,7 @@ def _sim_serve(args: argparse.Namespace) -> int:
 
     from adapters.ezsr.snapshot import SNAPSHOT_FILE, SnapshotWriter  # noqa: PLC0415
     from adapters.eztrans.files import write_end_of_day, write_reference  # noqa: PLC0415
-    from adapters.sim.day import prepare_day, venue_tz  # noqa: PLC0415
+    from adapters.sim.day import idle_stretches, prepare_day, venue_tz  # noqa: PLC0415
     from adapters.stepfile.server import StepFileServer, load_anchor, serve  # noqa: PLC0415
     from core.calendar import local_ns  # noqa: PLC0415
 
@@ -905,7 +906,8 @@ def _sim_serve(args: argparse.Namespace) -> int:
             start_ns = local_ns(day, args.from_time, venue_tz(config))
         except ValueError as exc:
             raise CliError(f"--from: {args.from_time!r} is not HH:MM[:SS]") from exc
-    anchor = load_anchor(args.link_dir, day.isoformat(), args.seed, args.speed, start_ns)
+    anchor = load_anchor(args.link_dir, day.isoformat(), args.seed, args.speed, start_ns,
+                         idle_stretches(sim_day.timeline, start_ns))
     snapshot = SnapshotWriter(args.link_dir / "ezsr" / SNAPSHOT_FILE, sim_day.listing)
     # the day's contracts, as the exchange publishes them for its members to import
     reference = args.link_dir / "eztrans" / f"reference_{day:%Y%m%d}.csv"

@@ -1,10 +1,12 @@
 """`mmgw demo`: a simulated trading day, end to end, compressed to a couple of minutes.
 
 The simulator and the gateway run as separate processes (as `mmgw up` starts them) on the
-file link, from the day session's pre-open to the close; a progress bar follows the
-exchange's clock. At the close the gateway is stopped and what it left is checked the way an
-inspection would: the journal verified against its signed checkpoints, the quote timeline
-exported from it, the obligations evaluated by each rule pack and the daily reports written.
+file link for the whole trading day, from its first session (ZCE's night session, the evening
+before) to the close, the stretches when every market is closed passed in no time; a progress
+bar follows the exchange's clock. At the close the gateway is stopped and what it left is
+checked the way an inspection would: the journal verified against its signed checkpoints, the
+quote timeline exported from it, the obligations evaluated by each rule pack and the daily
+reports written.
 
     RUN_DIR/journal.db ...        the journal, its checkpoints and public key
     RUN_DIR/exports/timeline.jsonl   the quote timeline (TIMELINE.md)
@@ -18,6 +20,7 @@ from datetime import UTC, date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from adapters.refdata.loader import (
@@ -28,6 +31,7 @@ from adapters.refdata.loader import (
     load_rule_pack,
 )
 from adapters.sim.day import venue_tz
+from adapters.stepfile.server import Anchor
 from gateway.desk import DeskConfig
 from gateway.export import export_timeline
 from gateway.journal import verify
@@ -35,7 +39,7 @@ from gateway.launcher import LaunchError, alive, down, status, up
 from gateway.reports import EVALUATORS, reports_for_packs
 from quoting.obligations.timeline import parse, restrict
 
-FULL_FROM, SHORT_FROM, CLOSE = "08:55", "14:00", "15:00"
+SHORT_FROM, CLOSE = "14:00", "15:00"
 
 
 def _previous_aside(run: Path) -> Path | None:
@@ -48,6 +52,14 @@ def _previous_aside(run: Path) -> Path | None:
     aside = run.with_name(f"{run.name}.{stamp}")
     run.rename(aside)
     return aside
+
+
+def _anchor(run: Path) -> Anchor | None:
+    try:
+        return msgspec.json.decode((run / "link" / ".sim" / "anchor.json").read_bytes(),
+                                   type=Anchor)
+    except (OSError, msgspec.DecodeError):
+        return None  # not written yet
 
 
 def _sim_ns(run: Path) -> int | None:
@@ -68,27 +80,38 @@ def run_demo(run: Path, *, day: date, seed: int = 7, speed: float = 200.0,
              config_dir: Path | None = None, link: str = "stepfile") -> dict[str, Any]:
     config = load_config(config_dir)
     offset = venue_tz(config)
-    start = SHORT_FROM if short else FULL_FROM
+    start = SHORT_FROM if short else None  # None: the day's first session
     aside = _previous_aside(run)
     started_at = time.monotonic()
     # market data every 3 s of the exchange's time, as its level-1 snapshots come: the
     # pre-trade checks refuse a quote whose market data is stale
     up(run, seed=seed, speed=speed, start=start, day=f"{day:%Y-%m-%d}", requote_s=requote_s,
        config_dir=config_dir, ezsr_interval_s=max(3.0 / speed, 0.01), link=link)
-    first, last = _local_ns(day, start, offset), _local_ns(day, CLOSE, offset)
+    anchor = _anchor(run)
+    for _ in range(100):  # the simulator writes it before it logs its members on
+        if anchor is not None:
+            break
+        time.sleep(0.1)
+        anchor = _anchor(run)
+    if anchor is None:
+        raise LaunchError(f"the simulator wrote no {run / 'link' / '.sim' / 'anchor.json'}")
+    first = anchor.sim0_ns
+    opened = datetime.fromtimestamp(first / 1e9, offset)
+    total = anchor.running_ns(_local_ns(day, CLOSE, offset))
     figures: dict[str, Any] = {}
     try:
         with Progress(TextColumn("{task.description}"), BarColumn(),
                       TextColumn("{task.fields[clock]}"), TimeElapsedColumn(),
                       disable=quiet) as progress:
-            task = progress.add_task(f"{day} seed {seed}", total=last - first, clock=start)
+            task = progress.add_task(f"{day} seed {seed}", total=total,
+                                     clock=f"{opened:%m-%d %H:%M}")
             processes = json.loads((run / "processes.json").read_text())
             while alive(processes["simulator"]["pid"]):
                 now = _sim_ns(run)
                 if now is not None:
                     local = datetime.fromtimestamp(now / 1e9, offset)
-                    progress.update(task, completed=min(max(now - first, 0), last - first),
-                                    clock=f"{local:%H:%M:%S}")
+                    progress.update(task, completed=min(max(anchor.running_ns(now), 0), total),
+                                    clock=f"{local:%m-%d %H:%M:%S}")
                 if not alive(processes["gateway"]["pid"]):
                     raise LaunchError("the gateway stopped during the day; see "
                                       f"{processes['gateway']['log']}")
@@ -96,13 +119,13 @@ def run_demo(run: Path, *, day: date, seed: int = 7, speed: float = 200.0,
             if not (run / "link" / "eztrans" / f"{day:%Y%m%d}").is_dir():
                 raise LaunchError("the simulator stopped before the close (no end-of-day "
                                   f"files); see {processes['simulator']['log']}")
-            progress.update(task, completed=last - first, clock=CLOSE)
+            progress.update(task, completed=total, clock=CLOSE)
         figures = status(run)  # the gateway's counts, once the exchange has closed
     finally:
         stopped = down(run)
     wall_s = time.monotonic() - started_at
     return _after_the_close(run, day, config, config_dir, figures, stopped, wall_s, aside,
-                            speed, start)
+                            speed, f"{opened:%Y-%m-%d %H:%M}" if start is None else start)
 
 
 def _department(run: Path, figures: dict[str, Any]) -> dict[str, Any]:

@@ -23,7 +23,16 @@ from typing import Any
 import msgspec
 import structlog
 
-from core.events import DECODER, CancelOrder, CancelQuote, MassCancel, NewOrder, Quote
+from core.events import (
+    DECODER,
+    CancelOrder,
+    CancelQuote,
+    LinkStatus,
+    MassCancel,
+    NewOrder,
+    Quote,
+    Reject,
+)
 from core.instruments import Instrument
 from gateway.control import (
     _ENCODER,
@@ -42,7 +51,9 @@ from risk.limits import RiskConfig
 from risk.monitor import Alert, DepartmentMonitor
 
 log = structlog.get_logger("department")
-COMMANDS = (Quote, CancelQuote, MassCancel, NewOrder, CancelOrder)
+# what carries the gateway's wall clock, not the exchange's: our commands, and a link's own
+# word on its state or a message its session refused
+WALL_TIMED = (Quote, CancelQuote, MassCancel, NewOrder, CancelOrder, LinkStatus, Reject)
 
 
 class RefusedError(RuntimeError):
@@ -130,8 +141,8 @@ class Department:
                 event = DECODER.decode(await reader.readexactly(size))
                 self.events += 1
                 self.monitor.on_event(event)  # type: ignore[arg-type]
-                if not isinstance(event, COMMANDS):
-                    # exchange events carry the exchange's time; our commands the gateway's
+                if not isinstance(event, WALL_TIMED):
+                    # exchange events carry the exchange's time
                     self.now_ns = max(self.now_ns, event.ts_event)
         finally:
             writer.close()

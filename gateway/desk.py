@@ -17,7 +17,15 @@ import numpy as np
 
 from core.clock import NS_PER_S
 from core.enums import InstrumentKind, LimitState, Phase
-from core.events import Event, Halt, LimitStateChange, MarketData, PhaseChange
+from core.events import (
+    Event,
+    Halt,
+    LimitStateChange,
+    LinkStatus,
+    MarketData,
+    PhaseChange,
+    Reject,
+)
 from core.instruments import Instrument
 from quoting.construct import QuoteParams
 from quoting.engine import ChainMarket, ChainQuotes, ProductQuoter, QuoteModel
@@ -68,7 +76,10 @@ class MarketState:
     _static: dict[tuple[int, timezone], np.ndarray] = field(default_factory=dict, repr=False)
 
     def apply(self, event: Event) -> None:
-        self.now_ns = max(self.now_ns, event.ts_event)
+        if not isinstance(event, LinkStatus | Reject):
+            # the exchange's clock; a link's own word carries the gateway's wall clock, which
+            # is not the market's time (a simulated day, a replay, a clock that is off)
+            self.now_ns = max(self.now_ns, event.ts_event)
         match event:
             case PhaseChange():
                 if event.instrument_id:

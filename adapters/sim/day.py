@@ -1,6 +1,7 @@
 """One simulated trading day: list the contracts, run every product's session calendar on a
 simulated clock, let the simulated clients (or a recorded flow) trade, and summarise."""
 
+import itertools
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -65,6 +66,30 @@ def phase_timeline(config: Config, calendar: TradingCalendar, day: date,
             out.append((ts, order, product, phase))
     out.sort()
     return [(ts, product, phase) for ts, _, product, phase in out]
+
+
+IDLE_MIN_S = 300  # a shorter stretch with every market closed is lived through
+IDLE_LEAD_S = 60  # the simulator wakes this long before the next phase change
+
+
+def idle_stretches(timeline: list[tuple[int, str, Phase]], from_ns: int, *,
+                   min_s: int = IDLE_MIN_S,
+                   lead_s: int = IDLE_LEAD_S) -> tuple[tuple[int, int], ...]:
+    """The stretches after `from_ns` when every product is closed or in a break, `min_s` or
+    longer, as (start, end) epoch ns: the simulator passes them in no time (the night after
+    ZCE's night session, the lunch break), waking `lead_s` before the next phase change."""
+    is_open: dict[str, bool] = {}
+    closed_since: int | None = from_ns  # every product is closed before its first phase
+    out: list[tuple[int, int]] = []
+    for ts, changes in itertools.groupby(timeline, key=lambda change: change[0]):
+        if closed_since is not None:
+            start, end = max(closed_since, from_ns), ts - lead_s * NS_PER_S
+            if end - start >= min_s * NS_PER_S:
+                out.append((start, end))
+        for _, product, phase in changes:
+            is_open[product] = phase not in (Phase.CLOSED, Phase.BREAK)
+        closed_since = None if any(is_open.values()) else ts
+    return tuple(out)
 
 
 @dataclass(slots=True)

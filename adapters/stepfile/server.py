@@ -282,19 +282,36 @@ class StepFileServer:
 
 
 class Anchor(msgspec.Struct, frozen=True):
-    """Where simulated time stands against the wall clock: sim = sim0 + (wall - wall0) x speed."""
+    """Where simulated time stands against the wall clock: sim = sim0 + (wall - wall0) x speed,
+    except that each of `skips` (start, end in simulated epoch ns, in time order: stretches
+    when every market is closed) passes in no wall time at all."""
 
     day: str
     seed: int
     speed: float
     wall0_ns: int
     sim0_ns: int
+    skips: tuple[tuple[int, int], ...] = ()
 
     def sim_ns(self, wall_ns: int) -> int:
-        return self.sim0_ns + int((wall_ns - self.wall0_ns) * self.speed)
+        sim = self.sim0_ns + int((wall_ns - self.wall0_ns) * self.speed)
+        for start, end in self.skips:
+            if sim >= start:
+                sim += end - start
+        return sim
+
+    def running_ns(self, sim_ns: int) -> int:
+        """Simulated time since sim0 that the wall clock lived through (skips left out)."""
+        skipped = sum(max(min(sim_ns, end) - start, 0) for start, end in self.skips)
+        return sim_ns - self.sim0_ns - skipped
+
+    def wall_ns(self, sim_ns: int) -> float:
+        """When the wall clock reaches `sim_ns` (the start of a skip for a time inside it)."""
+        return self.wall0_ns + self.running_ns(sim_ns) / self.speed
 
 
-def load_anchor(directory: Path, day: str, seed: int, speed: float, start_ns: int) -> Anchor:
+def load_anchor(directory: Path, day: str, seed: int, speed: float, start_ns: int,
+                skips: tuple[tuple[int, int], ...] = ()) -> Anchor:
     """The run's anchor: kept from an earlier start of the same day and seed, else new."""
     path = directory / ".sim" / "anchor.json"
     if path.exists():
@@ -303,7 +320,8 @@ def load_anchor(directory: Path, day: str, seed: int, speed: float, start_ns: in
             raise ValueError(f"{directory} serves day {anchor.day} seed {anchor.seed}, not "
                              f"day {day} seed {seed}: use another --link-dir")
         return anchor
-    anchor = Anchor(day=day, seed=seed, speed=speed, wall0_ns=time.time_ns(), sim0_ns=start_ns)
+    anchor = Anchor(day=day, seed=seed, speed=speed, wall0_ns=time.time_ns(), sim0_ns=start_ns,
+                    skips=skips)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(msgspec.json.encode(anchor))
     return anchor
@@ -335,7 +353,8 @@ def serve(server: StepFileServer, anchor: Anchor, *, stop: Callable[[], bool] = 
             nxt = day.clock.next_deadline_ns()
             wait_s = server.heartbeat_s / 2
             if nxt is not None:
-                wait_s = min(wait_s, max((nxt - target) / NS_PER_S / anchor.speed, 0.0))
+                wait_s = min(wait_s, max((anchor.wall_ns(nxt) - time.time_ns()) / NS_PER_S,
+                                         0.0))
             if poller.poll(wait_s * 1000) and _readable(inotify.fileno()):
                 inotify.read(timeout=0)
     finally:

@@ -62,3 +62,30 @@ def test_no_book_stays_crossed_and_everything_expires_at_the_close(config, calen
     assert crossed == []
     assert sim_day.exchange.live_quotes() == [] and sim_day.exchange.live_orders() == []
     assert {p.phase for p in sim_day.exchange.products.values()} == {Phase.CLOSED}
+
+
+def test_the_stretches_with_every_market_closed_are_the_night_and_the_lunch(config, calendar):
+    """ZCE's night session (20:55-23:00 the evening before) opens the trading day; from its end
+    to a minute before the next session, and over the lunch break, nothing trades anywhere."""
+    from datetime import datetime, timedelta, timezone  # noqa: PLC0415
+
+    from adapters.sim.day import idle_stretches  # noqa: PLC0415
+
+    sim_day = prepare_day(config, calendar, DAY, 7)
+    tz = timezone(timedelta(hours=8))
+
+    def local(ns):
+        return datetime.fromtimestamp(ns / 1e9, tz).strftime("%m-%d %H:%M")
+
+    stretches = idle_stretches(sim_day.timeline, sim_day.start_ns)
+    assert [(local(a), local(b)) for a, b in stretches] == [
+        ("11-20 23:00", "11-23 08:59"), ("11-23 11:30", "11-23 12:59")]
+    # from 14:00 (the short demo) there is none; from inside one, it starts there
+    assert idle_stretches(sim_day.timeline, stretches[1][1] + 3600 * 10**9) == ()
+    inside = stretches[0][0] + 3600 * 10**9
+    assert idle_stretches(sim_day.timeline, inside)[0] == (inside, stretches[0][1])
+    # every stretch really has every product closed or in a break
+    for start, end in stretches:
+        changes = [p for ts, _, p in sim_day.timeline if start <= ts <= end]
+        assert changes == [Phase.BREAK, Phase.BREAK] or all(
+            p in (Phase.CLOSED, Phase.BREAK) for p in changes)

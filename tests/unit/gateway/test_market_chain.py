@@ -8,8 +8,8 @@ from adapters.refdata.calendars import build_calendar
 from adapters.refdata.loader import load_config
 from adapters.sim.day import prepare_day, venue_tz
 from core.clock import NS_PER_S
-from core.enums import Phase
-from core.events import MarketData
+from core.enums import Phase, Venue
+from core.events import LinkStatus, MarketData, PhaseChange, Reject
 from gateway.desk import MarketState, years_to
 from quoting.gate import NO_PRICE, PHASE_CODE
 from tests.deskkit import DAY
@@ -56,3 +56,14 @@ def test_the_chain_tells_everyone_else_s_best_prices_from_our_own_quote():
     assert chain.other_bid.tolist() == [98, 100, NO_PRICE]
     assert chain.other_ask.tolist() == [110, NO_PRICE, NO_PRICE]
     assert market.chain([a, b, c], offset).other_bid is None  # not asked: not known
+
+
+def test_the_market_s_time_is_the_exchange_s_not_the_link_s_wall_clock():
+    """A link's own events carry the gateway's wall clock: a simulated day in the past (the
+    night session, or any day before the machine's date) must not look stale by them."""
+    market = MarketState({})
+    market.apply(PhaseChange(ts_event=1_000, ts_init=1_000, venue=Venue.ZCE, product="SR",
+                             phase=Phase.CONTINUOUS))
+    market.apply(LinkStatus(ts_event=9_000_000, ts_init=9_000_000, link="fix", state="up"))
+    market.apply(Reject(ts_event=9_000_001, ts_init=9_000_001, ref_id="7", reason="35=3"))
+    assert market.now_ns == 1_000
