@@ -80,6 +80,7 @@ class _Book:
     order_buy_cash: float = 0.0
     prev_bid: int | None = None  # the previous quote sent here
     prev_ask: int | None = None
+    prev_ns: int = 0  # when (the market's time; 0: unknown, no reference)
     # this contract's part of the group sums, as last added
     long: int = 0
     total: int = 0
@@ -131,6 +132,7 @@ class PreTrade:
         self._account = self.config.account
         self._max_age_ns = self.config.references.max_age_s * NS_PER_S
         self._window_ns = self.config.references.last_trade_window_s * NS_PER_S
+        self._prev_window_ns = self.config.references.previous_quote_window_s * NS_PER_S
         self._tokens = float(self.config.throttle.burst)
         self._token_ns = 0
         self._rate = self.config.throttle.per_s / NS_PER_S
@@ -205,7 +207,7 @@ class PreTrade:
             self._tokens += 1  # not sent: its token back
             return refusal
         book.quote_id = q.quote_id
-        book.prev_bid, book.prev_ask = q.bid_px_ticks, q.ask_px_ticks
+        book.prev_bid, book.prev_ask, book.prev_ns = q.bid_px_ticks, q.ask_px_ticks, now_ns
         self._ids.add(q.quote_id)
         return None
 
@@ -306,6 +308,8 @@ class PreTrade:
             last_room = last * last_f if last * last_f > last_t else last_t  # type: ignore[operator]
         # the common case in one expression; the loop below names what failed
         pb, pa = book.prev_bid, book.prev_ask
+        if now_ns - book.prev_ns > self._prev_window_ns:
+            pb = pa = None  # sent too long ago to say where the market is
         if ((bid is None or (abs(bid - theo) <= theo_room
                              and (not fresh_last or abs(bid - last) <= last_room)  # type: ignore[operator]
                              and (not previous or pb is None

@@ -62,6 +62,10 @@ class References(_Frozen, frozen=True, kw_only=True):
     """a theoretical value from market data older than this is stale: the quote is refused"""
     last_trade_window_s: Positive
     """a last trade older than this is no reference for the collar"""
+    previous_quote_window_s: Positive
+    """our previous quote, sent longer ago than this, is no reference for the collar (the
+    market may have moved past it since: a collar on it alone would hold the contract
+    unquoted for good)"""
 
 
 class Margin(_Frozen, frozen=True, kw_only=True):

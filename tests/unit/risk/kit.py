@@ -44,7 +44,8 @@ def config(**overrides) -> RiskConfig:
     values = dict(
         account="MM01", funds_yuan=10_000_000, tradable=["510050", "830799", "SR"],
         throttle=Throttle(per_s=100, burst=20),
-        references=References(max_age_s=10, last_trade_window_s=30),
+        references=References(max_age_s=10, last_trade_window_s=30,
+                              previous_quote_window_s=30),
         products={"510050": limits(long_limit=100, total_limit=150, daily_bto_limit=120),
                   "510050E": limits(max_quote_qty=100_000),
                   "830799": limits(max_quote_qty=100_000, opening_inventory=1000,

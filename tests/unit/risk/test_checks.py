@@ -57,6 +57,19 @@ def test_collar_against_the_previous_quote():
     assert refusal.check == "collar_previous" and "previous quote's 1485" in refusal.message
 
 
+def test_the_previous_quote_is_a_reference_only_while_it_is_recent():
+    """A contract whose price ran away while its quote could not be sent (one side filled,
+    a circuit breaker) must not stay unquoted for good: the previous quote stops being a
+    reference after the window (30 s here); theo and the last trade still collar."""
+    pt = pretrade()
+    assert check(pt, quote(bid=990, ask=1010)) is None
+    assert check(pt, quote(bid=2228, ask=2240), theo=2234,
+                 now=NOW + 30 * S).check == "collar_previous"
+    assert check(pt, quote(bid=2228, ask=2240), theo=2234, now=NOW + 31 * S) is None
+    assert check(pt, quote(bid=3400, ask=3410), theo=3405,
+                 now=NOW + 40 * S).check == "collar_previous"  # 2228 is the reference now
+
+
 @pytest.mark.parametrize("theo", [math.nan, math.inf, 0.0, -1.0])
 def test_a_missing_or_non_finite_theo_refuses(theo):
     refusal = check(pretrade(), quote(), theo=theo)
