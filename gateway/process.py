@@ -753,9 +753,11 @@ class Gateway:
         return command.request_id
 
     def _forget_sent(self, scope: Scope) -> None:
+        """A kill calls this from the kill line's thread while the loop may drop the same
+        contract (a fill, a cancel): pop, never del (a KeyError here failed a kill)."""
         for contract in list(self.sent):
             if _covers(scope, self.instruments[contract]):
-                del self.sent[contract]
+                self.sent.pop(contract, None)
 
     def _live_in(self, scope: Scope) -> list[str]:
         """The quotes live at the exchange in `scope`, as the OMS knows them."""
