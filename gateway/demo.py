@@ -92,12 +92,7 @@ def run_demo(run: Path, *, day: date, seed: int = 7, speed: float = 200.0,
     # pre-trade checks refuse a quote whose market data is stale
     up(run, seed=seed, speed=speed, start=start, day=f"{day:%Y-%m-%d}", requote_s=requote_s,
        config_dir=config_dir, ezsr_interval_s=max(3.0 / speed, 0.01), link=link)
-    anchor = _anchor(run)
-    for _ in range(100):  # the simulator writes it before it logs its members on
-        if anchor is not None:
-            break
-        time.sleep(0.1)
-        anchor = _anchor(run)
+    anchor = _anchor(run)  # written before the simulator logs the gateway on: `up` waited
     if anchor is None:
         raise LaunchError(f"the simulator wrote no {run / 'link' / '.sim' / 'anchor.json'}")
     first = anchor.sim0_ns

@@ -133,8 +133,8 @@ class Market:
 
         def settle(spec: OptionSpec, day: date) -> Decimal:
             kind = instruments_by_symbol.get(spec.underlying, InstrumentKind.FUTURE)
-            prev_close = datetime.combine(day, CLOSE, tzinfo=self._tz)
-            years = max((self.expiry_ns(spec.expiry) - int(prev_close.timestamp()) * NS_PER_S)
+            close = datetime.combine(day, CLOSE, tzinfo=self._tz)
+            years = max((self.expiry_ns(spec.expiry) - int(close.timestamp()) * NS_PER_S)
                         / YEAR_NS, 0.0)
             value = self._option(spec.underlying, kind, float(spec.underlying_px),
                                  float(spec.strike), years, spec.call_put is CallPut.CALL)
